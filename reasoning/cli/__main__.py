@@ -1,0 +1,3 @@
+from reasoning.cli.app import main
+
+main()

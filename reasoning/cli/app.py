@@ -1,0 +1,115 @@
+"""`reason`: solve, train (and later bench, report, serve). Library errors become one line + exit 2."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from reasoning.cli import options
+from reasoning.errors import ReasonError
+from reasoning.settings import parse_pairs
+from reasoning.types import Budget
+
+app = typer.Typer(
+    name="reason",
+    help="System 2 for small language models: solve, train, benchmark.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+train_app = typer.Typer(help="Train the model through the stages of a GPT assistant.", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+
+def _strategy_settings(settings: list[str] | None, search: str | None) -> dict[str, str]:
+    pairs = parse_pairs(settings or [])
+    if search is not None:
+        pairs["search"] = search
+    return pairs
+
+
+@app.command()
+def solve(
+    problem: Annotated[str, typer.Argument(help='The problem, e.g. "4 9 10 13".')],
+    task: options.Task = "game24",
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="io, cot, sc or tot.")] = "cot",
+    model: options.Model = None,
+    seed: options.Seed = 0,
+    budget: Annotated[str, typer.Option("--budget", "-b", help="10s, 500tok, 20calls or 10s+20calls.")] = "unlimited",
+    settings: options.Settings = None,
+    search: options.Search = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    show_tree: Annotated[bool, typer.Option("--show-tree", help="Render the search tree.")] = False,
+    save_tree: Annotated[Optional[Path], typer.Option("--save-tree", help="Write the tree (.json or .graphml).")] = None,
+) -> None:
+    """Solve one problem with a strategy and report the answer and the thinking time spent."""
+    import strategies
+    import tasks
+    from reasoning.cli.models import load_model
+    from reasoning.cli.render import print_result
+    from tasks.harness import solve_one
+
+    the_task = tasks.get_task(task)
+    the_problem = the_task.parse_problem(problem)
+    the_budget = Budget.parse(budget)
+    the_strategy = strategies.create(strategy, _strategy_settings(settings, search))
+    lm, model_dir, load_seconds = load_model(model)
+    result, record = solve_one(the_problem, lm, the_task, the_strategy, the_budget, seed)
+    record |= {"model": str(model_dir), "load_seconds": round(load_seconds, 3)}
+    if save_tree is not None:
+        from reasoning.tree import save_tree as write_tree
+
+        write_tree(result.tree, save_tree)
+    if as_json:
+        print(json.dumps(record))
+    else:
+        print_result(Console(), record, result, show_tree)
+
+
+def _train_stage(stage: str, out: Path, quick: bool, init: Path | None = None) -> Path:
+    from tasks import get_task
+    from training import stages
+
+    return stages.run(stage, out, get_task("game24"), quick=quick, init=init)
+
+
+@train_app.command("pretrain")
+def train_pretrain(out: options.Out = Path("checkpoints/pretrain"), quick: options.Quick = False) -> None:
+    """Stage 1: next-token prediction on documents of worked problems."""
+    print(_train_stage("pretrain", out, quick))
+
+
+@train_app.command("sft")
+def train_sft(
+    out: options.Out = Path("checkpoints/sft"),
+    init: Annotated[Path, typer.Option("--init", help="Pretrained model directory.")] = Path("checkpoints/pretrain"),
+    quick: options.Quick = False,
+) -> None:
+    """Stage 2: supervised fine-tuning on prompt/response pairs (loss on the response)."""
+    print(_train_stage("sft", out, quick, init))
+
+
+@train_app.command("all")
+def train_all(out: options.Out = Path("checkpoints"), quick: options.Quick = False) -> None:
+    """Every stage in order, each in its own subdirectory of --out."""
+    pretrained = _train_stage("pretrain", out / "pretrain", quick)
+    print(_train_stage("sft", out / "sft", quick, pretrained))
+
+
+def main() -> None:
+    """Console entry point: domain and usage errors print one line on stderr and exit 2."""
+    try:
+        code = app(standalone_mode=False)
+    except (ReasonError, typer.TyperException) as e:
+        message = e.format_message() if hasattr(e, "format_message") else str(e)
+        print(f"reason: error: {message}", file=sys.stderr)
+        sys.exit(2)
+    except (typer.Abort, KeyboardInterrupt):
+        print("reason: aborted", file=sys.stderr)
+        sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)

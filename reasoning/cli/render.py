@@ -1,0 +1,34 @@
+"""Human-readable output of the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from reasoning.types import Result
+
+
+def print_result(console: Console, record: dict[str, Any], result: Result, show_tree: bool) -> None:
+    if show_tree and result.tree is not None:
+        from reasoning.tree import render
+
+        console.print(render(result.tree))
+    elif show_tree:
+        console.print("[dim](this strategy builds no search tree)[/dim]")
+    mark = "[green]correct[/green]" if record["correct"] else "[red]not correct[/red]"
+    console.print(f"[bold]{record['answer'] or '(no answer)'}[/bold]  {mark}")
+    table = Table(show_header=True, header_style="dim", box=None)
+    for column in ("strategy", "seconds", "generated tokens", "prompt tokens", "calls", "stopped"):
+        table.add_column(column)
+    table.add_row(
+        record["strategy"],
+        f"{record['seconds']:.2f}",
+        str(record["generated_tokens"]),
+        str(record["prompt_tokens"]),
+        str(record["calls"]),
+        record["stop_reason"],
+    )
+    console.print(table)
+    console.print(f"[dim]model {record['model']} (loaded in {record['load_seconds']:.1f}s)[/dim]")

@@ -1,0 +1,79 @@
+"""Meter: a LanguageModel wrapper that charges every call to a Budget and records Usage."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from reasoning.protocols import LanguageModel
+from reasoning.types import Budget, Completion, SamplingParams, Usage
+
+
+class Meter:
+    """Wraps a model for one strategy run. Strategies ask `exhausted()` between steps and
+    return the best answer so far when it says yes (they are anytime)."""
+
+    def __init__(self, model: LanguageModel, budget: Budget, clock: Any = time.monotonic) -> None:
+        self.model = model
+        self.budget = budget
+        self._clock = clock
+        self._start = clock()
+        self.calls = 0
+        self.generated_tokens = 0
+        self.prompt_tokens = 0
+
+    # -- accounting --------------------------------------------------------------------------
+    @property
+    def seconds(self) -> float:
+        return self._clock() - self._start
+
+    def usage(self) -> Usage:
+        return Usage(self.seconds, self.generated_tokens, self.prompt_tokens, self.calls)
+
+    def stop_reason(self) -> str | None:
+        """Which budget unit ran out, or None while there is time left."""
+        b = self.budget
+        if b.seconds is not None and self.seconds >= b.seconds:
+            return "seconds"
+        if b.tokens is not None and self.generated_tokens >= b.tokens:
+            return "tokens"
+        if b.calls is not None and self.calls >= b.calls:
+            return "calls"
+        return None
+
+    def exhausted(self) -> bool:
+        return self.stop_reason() is not None
+
+    def _charge_prompts(self, prompts: Sequence[str]) -> None:
+        self.calls += 1
+        self.prompt_tokens += sum(self.model.count_tokens(p) for p in prompts)
+
+    # -- LanguageModel -----------------------------------------------------------------------
+    def generate(
+        self,
+        prompts: Sequence[str],
+        params: SamplingParams,
+        n: int = 1,
+        seed: int = 0,
+        constraint: Any = None,
+    ) -> list[list[Completion]]:
+        if self.budget.tokens is not None:  # never generate past the token budget
+            per_row = max(1, (self.budget.tokens - self.generated_tokens) // max(1, len(prompts) * n))
+            params = replace(params, max_new_tokens=min(params.max_new_tokens, per_row))
+        self._charge_prompts(prompts)
+        out = self.model.generate(prompts, params, n=n, seed=seed, constraint=constraint)
+        self.generated_tokens += sum(c.tokens for row in out for c in row)
+        return out
+
+    def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:
+        self._charge_prompts([p + c for p, c in zip(prompts, continuations)])
+        return self.model.score(prompts, continuations)
+
+    def label_logprobs(self, prompts: Sequence[str], labels: Sequence[str]) -> list[list[float]]:
+        self._charge_prompts(prompts)
+        return self.model.label_logprobs(prompts, labels)
+
+    def count_tokens(self, text: str) -> int:
+        return self.model.count_tokens(text)

@@ -1,0 +1,117 @@
+"""The protocols through which strategies, tasks, models and training meet.
+
+A strategy never names a concrete task and a task never names a concrete strategy: both
+speak only through these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from reasoning.types import Budget, Completion, Result, SamplingParams
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem of a task. `text` is what a user types; `meta` carries task-specific facts."""
+
+    id: str
+    text: str
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+
+@runtime_checkable
+class LanguageModel(Protocol):
+    """Batch-first model interface. Every method takes a list of prompts."""
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        params: SamplingParams,
+        n: int = 1,
+        seed: int = 0,
+        constraint: Any = None,
+    ) -> list[list[Completion]]:
+        """n completions for each prompt (one prefill per prompt, n samples from it)."""
+        ...
+
+    def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:
+        """Sum of token log-probabilities of each continuation given its prompt."""
+        ...
+
+    def label_logprobs(self, prompts: Sequence[str], labels: Sequence[str]) -> list[list[float]]:
+        """(B, L) log-probabilities of each label string after each prompt, in one forward pass."""
+        ...
+
+    def count_tokens(self, text: str) -> int:
+        """Number of tokens the model's tokenizer makes of text."""
+        ...
+
+
+class Task(Protocol):
+    """Everything about one domain, nothing about search."""
+
+    name: str
+    answer_pattern: str  # regex an answer line matches (for constrained decoding)
+    value_labels: tuple[str, ...]  # value-prompt labels, best first
+    value_weights: tuple[float, ...]  # score of each label (ToT: sure 20, likely 1, impossible 0.001)
+
+    def problems(self, split: str) -> list[Problem]: ...
+
+    def parse_problem(self, text: str) -> Problem:
+        """A problem from user text; raises BadInput if it is not one."""
+        ...
+
+    def prompt(self, style: str, problem: Problem, k: int = 0) -> str:
+        """Prompt of a style ('io', 'cot') for a problem, with k worked examples before it."""
+        ...
+
+    def response(self, style: str, problem: Problem, rng: Any) -> str | None:
+        """A reference response in a style (for training corpora); None if the task has none."""
+        ...
+
+    def stop(self, style: str) -> tuple[str, ...]:
+        """Stop strings that end a response of this style."""
+        ...
+
+    def parse(self, text: str) -> str | None:
+        """The answer in a model's response, or None."""
+        ...
+
+    def verify(self, problem: Problem, answer: str | None) -> bool: ...
+
+    def reward(self, problem: Problem, text: str) -> float: ...
+
+    # search over states; a state is any hashable value the task understands
+    def initial_state(self, problem: Problem) -> Hashable: ...
+
+    def state_text(self, state: Hashable) -> str: ...
+
+    def propose_prompt(self, state: Hashable, k: int = 0) -> str: ...
+
+    def parse_thoughts(self, state: Hashable, text: str) -> list[str]:
+        """Thought lines in a propose response (unchecked)."""
+        ...
+
+    def value_prompt(self, state: Hashable, k: int = 0) -> str: ...
+
+    def expand(self, state: Hashable, thought: str) -> Hashable | None:
+        """The state a thought leads to, or None if the thought is not a valid step."""
+        ...
+
+    def is_terminal(self, state: Hashable) -> bool: ...
+
+    def answer(self, state: Hashable) -> str | None:
+        """The answer a terminal state stands for (None if it is a dead end)."""
+        ...
+
+
+@runtime_checkable
+class Strategy(Protocol):
+    name: str
+
+    def solve(
+        self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0
+    ) -> Result: ...

@@ -1,0 +1,57 @@
+"""Shared shape of the prompting strategies: one prompt style of the task, k examples, one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from reasoning.meter import Meter
+from reasoning.protocols import LanguageModel, Problem, Task
+from reasoning.types import Budget, Completion, Result, SamplingParams
+
+
+@dataclass(frozen=True)
+class Prompted:
+    """Prompt the model once with the task's `style` prompt after k worked examples."""
+
+    style: ClassVar[str]
+    name: ClassVar[str]
+    k: int = 1
+    temperature: float = 0.0
+    top_p: float = 1.0
+    top_k: int = 0
+    max_new_tokens: int = 64
+
+    def params(self, task: Task, temperature: float | None = None) -> SamplingParams:
+        return SamplingParams(
+            temperature=self.temperature if temperature is None else temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            max_new_tokens=self.max_new_tokens,
+            stop=task.stop(self.style),
+        )
+
+    def sample(
+        self,
+        problem: Problem,
+        model: LanguageModel,
+        task: Task,
+        n: int = 1,
+        seed: int = 0,
+        temperature: float | None = None,
+    ) -> list[Completion]:
+        """n completions of this strategy's prompt from one prefill."""
+        prompt = task.prompt(self.style, problem, self.k)
+        return model.generate([prompt], self.params(task, temperature), n=n, seed=seed)[0]
+
+    def solve(
+        self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0
+    ) -> Result:
+        meter = Meter(model, budget)
+        completion = self.sample(problem, meter, task, seed=seed)[0]
+        return Result(
+            answer=task.parse(completion.text),
+            usage=meter.usage(),
+            stop_reason=meter.stop_reason() or "done",
+            trace=(completion.text,),
+        )

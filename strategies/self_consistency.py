@@ -1,0 +1,66 @@
+"""Self-consistency: sample many chains of thought and take the majority answer."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+from reasoning.meter import Meter
+from reasoning.protocols import LanguageModel, Problem, Task
+from reasoning.types import Budget, Result
+from strategies.cot import ChainOfThought
+from strategies.prompted import Prompted
+
+
+def normalize(answer: str) -> str:
+    """Answers that differ only in white space are the same vote."""
+    return "".join(answer.split())
+
+
+def majority(answers: Sequence[str | None]) -> str | None:
+    """The most common answer (None votes ignored); ties go to the answer seen first."""
+    votes = [a for a in answers if a is not None]
+    if not votes:
+        return None
+    counts = Counter(normalize(a) for a in votes)
+    best = max(counts.values())
+    return next(a for a in votes if counts[normalize(a)] == best)
+
+
+@dataclass(frozen=True)
+class SelfConsistency:
+    """Sample `n` completions of `base` per round (one prefill each round) until the budget
+    is spent or `max_samples` are drawn; the answer is the majority vote so far (anytime)."""
+
+    name: ClassVar[str] = "sc"
+    base: Prompted = field(default_factory=ChainOfThought)
+    n: int = 10
+    max_samples: int = 100
+    temperature: float = 0.8
+
+    def __post_init__(self) -> None:
+        if self.n < 1 or self.max_samples < 1:
+            raise ValueError("n and max_samples must be >= 1")
+
+    def solve(
+        self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0
+    ) -> Result:
+        meter = Meter(model, budget)
+        texts: list[str] = []
+        answers: list[str | None] = []
+        round_ = 0
+        while len(texts) < self.max_samples and not meter.exhausted():
+            n = min(self.n, self.max_samples - len(texts))
+            batch = self.base.sample(problem, meter, task, n, seed + round_, self.temperature)
+            texts += [c.text for c in batch]
+            answers += [task.parse(c.text) for c in batch]
+            round_ += 1
+        return Result(
+            answer=majority(answers),
+            usage=meter.usage(),
+            stop_reason=meter.stop_reason() or "done",
+            trace=tuple(texts),
+            extra={"samples": len(texts), "votes": dict(Counter(normalize(a) for a in answers if a))},
+        )

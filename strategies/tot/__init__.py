@@ -1,0 +1,5 @@
+"""Tree of thoughts: BFS, DFS and MCTS over a task's states with propose and value prompts."""
+
+from strategies.tot.tree_of_thoughts import TreeOfThoughts
+
+__all__ = ["TreeOfThoughts"]

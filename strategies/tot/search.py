@@ -1,0 +1,150 @@
+"""What every tree search shares: a tree over task states, thought generation (expand) and
+state evaluation (evaluate), both batched over many nodes, all charged to one Meter."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from reasoning.meter import Meter
+from reasoning.protocols import Task
+from reasoning.tree import ROOT, add_child, new_tree
+from reasoning.types import SamplingParams
+
+if TYPE_CHECKING:
+    from strategies.tot.tree_of_thoughts import TreeOfThoughts
+
+
+class Search:
+    """One search run. Node values are on the task's label-weight scale (ToT: 0.001 to 20)."""
+
+    def __init__(self, config: TreeOfThoughts, meter: Meter, task: Task, root_state: object, seed: int) -> None:
+        self.config = config
+        self.meter = meter
+        self.task = task
+        self.graph: nx.DiGraph = new_tree(root_state, task.state_text(root_state))
+        self._seed = seed
+        self._value_cache: dict[str, float] = {}
+        self.invalid_thoughts = 0
+        self.duplicate_thoughts = 0
+
+    # -- helpers -----------------------------------------------------------------------------
+    def node(self, node: int) -> dict:
+        return self.graph.nodes[node]
+
+    def next_seed(self) -> int:
+        self._seed += 1
+        return self._seed
+
+    def answer(self) -> str | None:
+        """The first complete answer found (anytime: valid whenever the search stops)."""
+        for node, data in self.graph.nodes(data=True):
+            if data["answer"] is not None:
+                return data["answer"]
+        return None
+
+    def children(self, node: int) -> list[int]:
+        return list(self.graph.successors(node))
+
+    @property
+    def top_weight(self) -> float:
+        return max(self.task.value_weights)
+
+    # -- expand: thoughts -> child states ----------------------------------------------------
+    def _thoughts(self, nodes: Sequence[int]) -> list[list[str]]:
+        cfg, task = self.config, self.task
+        prompts = [task.propose_prompt(self.node(n)["state"], cfg.k) for n in nodes]
+        if cfg.generate == "propose":
+            params = SamplingParams(
+                temperature=cfg.temperature, max_new_tokens=cfg.max_propose_tokens, stop=task.stop("propose")
+            )
+            outs = self.meter.generate(prompts, params, n=1, seed=self.next_seed())
+            return [task.parse_thoughts(self.node(n)["state"], out[0].text) for n, out in zip(nodes, outs)]
+        params = SamplingParams(temperature=max(cfg.temperature, 0.7), max_new_tokens=cfg.max_propose_tokens, stop=("\n",))
+        outs = self.meter.generate(prompts, params, n=cfg.samples, seed=self.next_seed())
+        return [[line for c in out for line in task.parse_thoughts(self.node(n)["state"], c.text)[:1]] for n, out in zip(nodes, outs)]
+
+    def expand(self, nodes: Sequence[int], seen: set[str] | None = None) -> list[int]:
+        """Generate thoughts for every node in one batched call and add the valid, distinct
+        children (at most `proposals` per node). `seen` dedupes across nodes too."""
+        nodes = [n for n in nodes if not self.node(n)["terminal"]]
+        if not nodes:
+            return []
+        task, added = self.task, []
+        for node, thoughts in zip(nodes, self._thoughts(nodes)):
+            state = self.node(node)["state"]
+            siblings: set[str] = set()
+            kept = 0
+            for thought in thoughts:
+                child = task.expand(state, thought)
+                if child is None:
+                    self.invalid_thoughts += 1
+                    continue
+                text = task.state_text(child)
+                if text in siblings or (seen is not None and text in seen):
+                    self.duplicate_thoughts += 1
+                    continue
+                siblings.add(text)
+                if seen is not None:
+                    seen.add(text)
+                terminal = task.is_terminal(child)
+                added.append(add_child(self.graph, node, thought, child, text, terminal, task.answer(child) if terminal else None))
+                kept += 1
+                if kept == self.config.proposals:
+                    break
+        return added
+
+    # -- evaluate: value prompts -------------------------------------------------------------
+    def evaluate(self, nodes: Sequence[int]) -> list[float]:
+        """Value of each node, one batched model call for all that need one. Terminal nodes
+        are judged by the task (answer: top weight; dead end: lowest weight), no model call."""
+        weights = self.task.value_weights
+        todo = []
+        for n in nodes:
+            data = self.node(n)
+            if data["terminal"]:
+                data["value"] = max(weights) if data["answer"] is not None else min(weights)
+            elif data["text"] in self._value_cache:
+                data["value"] = self._value_cache[data["text"]]
+            else:
+                todo.append(n)
+        unique = list(dict.fromkeys(self.node(n)["text"] for n in todo))
+        if unique:
+            states = {self.node(n)["text"]: self.node(n)["state"] for n in todo}
+            prompts = [self.task.value_prompt(states[t], self.config.k) for t in unique]
+            values = self._logprob_values(prompts) if self.config.value == "logprob" else self._vote_values(prompts)
+            self._value_cache.update(zip(unique, values))
+        for n in todo:
+            self.node(n)["value"] = self._value_cache[self.node(n)["text"]]
+        return [self.node(n)["value"] for n in nodes]
+
+    def _logprob_values(self, prompts: list[str]) -> list[float]:
+        """Expected label weight under the label distribution read in one forward pass."""
+        labels, weights = self.task.value_labels, self.task.value_weights
+        rows = self.meter.label_logprobs(prompts, labels)
+        values = []
+        for row in rows:
+            probs = [math.exp(lp) for lp in row]
+            total = sum(probs) or 1.0
+            values.append(sum(w * p / total for w, p in zip(weights, probs)))
+        return values
+
+    def _vote_values(self, prompts: list[str]) -> list[float]:
+        """The ToT paper's sampled evaluation: each sampled label maps to its weight (20 / 1 /
+        0.001) and the votes are summed; we divide by the number of votes so that both value
+        modes share one scale (the ranking is the same)."""
+        labels, weights = self.task.value_labels, self.task.value_weights
+        params = SamplingParams(temperature=1.0, max_new_tokens=max(map(len, labels)) + 1, stop=("\n",))
+        outs = self.meter.generate(prompts, params, n=self.config.votes, seed=self.next_seed())
+        values = []
+        for out in outs:
+            score = 0.0
+            for c in out:
+                word = c.text.strip()
+                score += next((w for label, w in zip(labels, weights) if word == label), 0.0)
+            values.append(score / len(out))
+        return values
+

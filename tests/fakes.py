@@ -1,0 +1,55 @@
+"""A scripted fake LanguageModel for unit tests: answers come from a function of the prompt."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from reasoning.types import Completion, SamplingParams
+
+
+class ScriptedModel:
+    """`reply(prompt, i)` gives the i-th sample's text for a prompt (i counts per prompt across
+    calls); `labels(prompt)` gives label -> probability for label_logprobs. Records every call."""
+
+    def __init__(
+        self,
+        reply: Callable[[str, int], str] = lambda prompt, i: "",
+        labels: Callable[[str], dict[str, float]] | None = None,
+    ) -> None:
+        self.reply = reply
+        self.labels = labels
+        self.calls: list[tuple[str, Any]] = []
+        self._drawn: dict[str, int] = {}
+
+    def generate(
+        self, prompts: Sequence[str], params: SamplingParams, n: int = 1, seed: int = 0, constraint: Any = None
+    ) -> list[list[Completion]]:
+        self.calls.append(("generate", (list(prompts), params, n, seed)))
+        out = []
+        for prompt in prompts:
+            row = []
+            for _ in range(n):
+                i = self._drawn.get(prompt, 0)
+                self._drawn[prompt] = i + 1
+                text = self.reply(prompt, i)[: params.max_new_tokens]
+                row.append(Completion(text=text, tokens=len(text), logprob=-float(len(text)), finish_reason="stop"))
+            out.append(row)
+        return out
+
+    def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:
+        self.calls.append(("score", (list(prompts), list(continuations))))
+        return [-float(len(c)) for c in continuations]
+
+    def label_logprobs(self, prompts: Sequence[str], labels: Sequence[str]) -> list[list[float]]:
+        self.calls.append(("label_logprobs", (list(prompts), list(labels))))
+        assert self.labels is not None, "this fake was given no label probabilities"
+        rows = []
+        for prompt in prompts:
+            probs = self.labels(prompt)
+            rows.append([math.log(max(probs.get(label, 0.0), 1e-9)) for label in labels])
+        return rows
+
+    def count_tokens(self, text: str) -> int:
+        return len(text)

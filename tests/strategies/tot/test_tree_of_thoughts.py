@@ -1,0 +1,185 @@
+"""Search mechanics of tree of thoughts, driven by a scripted fake model on Game of 24."""
+
+import json
+
+import networkx as nx
+import pytest
+from rich.console import Console
+
+from reasoning.errors import BadInput
+from reasoning.tree import render, save_tree
+from reasoning.types import Budget
+from strategies import TreeOfThoughts, create
+from tasks.game24 import Game24
+from tests.fakes import ScriptedModel
+
+TASK = Game24()
+PROBLEM = TASK.parse_problem("4 9 10 13")
+
+PROPOSALS = {
+    "4 9 10 13": [
+        "4 + 9 = 13 (left: 10 13 13)",
+        "13 - 9 = 5 (left: 4 5 10)",  # wrong arithmetic: not a valid child
+        "10 - 4 = 6 (left: 6 9 13)",
+        "13 - 9 = 4 (left: 4 4 10)",
+        "9 + 4 = 13 (left: 10 13 13)",  # same state as the first: a duplicate
+    ],
+    "4 4 10": ["4 + 4 = 8 (left: 8 10)", "10 - 4 = 6 (left: 4 6)"],
+    "6 9 13": ["9 + 13 = 22 (left: 6 22)", "6 + 9 = 15 (left: 13 15)"],
+    "6 22": ["6 + 22 = 28 (left: 28)"],
+    "13 15": ["13 + 15 = 28 (left: 28)"],
+    "8 10": ["8 + 10 = 18 (left: 18)"],
+    "4 6": ["4 + 6 = 10 (left: 10)", "4 * 6 = 24 (left: 24)"],
+    "10 13 13": ["10 + 13 = 23 (left: 13 23)"],
+}
+# sure / likely / impossible probabilities; "6 9 13" is rated best but leads nowhere
+VALUES = {
+    "10 13 13": {"impossible": 0.98, "likely": 0.02},
+    "6 9 13": {"sure": 0.95, "likely": 0.05},
+    "4 4 10": {"sure": 0.7, "likely": 0.3},
+    "6 22": {"likely": 0.5, "impossible": 0.5},
+    "13 15": {"likely": 0.4, "impossible": 0.6},
+    "8 10": {"impossible": 1.0},
+    "4 6": {"sure": 1.0},
+    "13 23": {"impossible": 1.0},
+}
+
+
+def state_of(prompt: str) -> str:
+    last = prompt.rstrip("\n").split("\n")
+    for line in reversed(last):
+        if line.startswith("Input: "):
+            return line[len("Input: ") :]
+        if line.startswith("Numbers: "):
+            return line[len("Numbers: ") :]
+    raise AssertionError(prompt)
+
+
+def reply(prompt: str, i: int) -> str:
+    if prompt.endswith("Can reach 24: "):  # vote mode samples the value prompt
+        probs = VALUES[state_of(prompt)]
+        return max(probs, key=probs.get) + "\n"
+    return "".join(line + "\n" for line in PROPOSALS[state_of(prompt)]) + "\n"
+
+
+def fake() -> ScriptedModel:
+    return ScriptedModel(reply=reply, labels=lambda prompt: VALUES[state_of(prompt)])
+
+
+def expanded_states(model: ScriptedModel) -> list[str]:
+    return [state_of(p) for kind, args in model.calls if kind == "generate" for p in args[0]]
+
+
+def test_bfs_keeps_the_best_breadth_states_per_level():
+    model = fake()
+    result = TreeOfThoughts(search="bfs", breadth=1).solve(PROBLEM, model, TASK, Budget())
+    # level 1 keeps the top-valued "6 9 13"; its children are valued, "6 22" is kept; a dead end
+    assert expanded_states(model) == ["4 9 10 13", "6 9 13", "6 22"]
+    assert result.answer is None and result.stop_reason == "done"
+    model = fake()
+    result = TreeOfThoughts(search="bfs", breadth=2).solve(PROBLEM, model, TASK, Budget())
+    assert expanded_states(model) == ["4 9 10 13", "6 9 13", "4 4 10", "4 6", "6 22"]  # best first
+    assert result.answer == "4 * (10 - (13 - 9)) = 24"
+    assert TASK.verify(PROBLEM, result.answer)
+    # one batched call per level for thoughts and one for values
+    kinds = [kind for kind, _ in model.calls]
+    assert kinds == ["generate", "label_logprobs", "generate", "label_logprobs", "generate"]
+    assert result.extra["invalid_thoughts"] == 1 and result.extra["duplicate_thoughts"] >= 1
+
+
+def test_tree_records_states_thoughts_values_and_exports():
+    result = TreeOfThoughts(search="bfs", breadth=2).solve(PROBLEM, fake(), TASK, Budget())
+    graph = result.tree
+    assert isinstance(graph, nx.DiGraph)
+    root_children = {graph.nodes[c]["text"] for c in graph.successors(0)}
+    assert root_children == {"10 13 13", "6 9 13", "4 4 10"}  # invalid and duplicate dropped
+    assert graph.edges[0, next(c for c in graph.successors(0) if graph.nodes[c]["text"] == "4 4 10")]["thought"] == "13 - 9 = 4 (left: 4 4 10)"
+    assert graph.nodes[next(c for c in graph.successors(0) if graph.nodes[c]["text"] == "6 9 13")]["value"] == pytest.approx(0.95 * 20 + 0.05)
+    assert any(d["terminal"] and d["answer"] for _, d in graph.nodes(data=True))
+    console = Console(record=True, width=200)
+    console.print(render(graph))
+    text = console.export_text()
+    assert "13 - 9 = 4 (left: 4 4 10)" in text and "4 * (10 - (13 - 9)) = 24" in text and "dead end" in text
+
+
+def test_save_tree_json_and_graphml(tmp_path):
+    result = TreeOfThoughts(search="bfs", breadth=2).solve(PROBLEM, fake(), TASK, Budget())
+    save_tree(result.tree, tmp_path / "t.json")
+    data = json.loads((tmp_path / "t.json").read_text())
+    assert len(data["nodes"]) == result.tree.number_of_nodes() and data["edges"][0]["thought"]
+    save_tree(result.tree, tmp_path / "t.graphml")
+    assert nx.read_graphml(tmp_path / "t.graphml").number_of_nodes() == result.tree.number_of_nodes()
+    with pytest.raises(BadInput):
+        save_tree(result.tree, tmp_path / "t.txt")
+
+
+def test_dfs_prunes_below_threshold_and_backtracks():
+    model = fake()
+    result = TreeOfThoughts(search="dfs", threshold=0.3).solve(PROBLEM, model, TASK, Budget())
+    # best first: "6 9 13" and its subtree (dead ends), backtrack, then "4 4 10" -> "4 6" -> 24.
+    # "10 13 13" (value below the threshold) is never expanded; nor is "8 10".
+    assert expanded_states(model) == ["4 9 10 13", "6 9 13", "6 22", "13 15", "4 4 10", "4 6"]
+    assert result.answer == "4 * (10 - (13 - 9)) = 24"
+    model = fake()  # a higher threshold prunes "6 22" (0.5) and "13 15" (0.4) before expanding them
+    TreeOfThoughts(search="dfs", threshold=1.0).solve(PROBLEM, model, TASK, Budget())
+    assert expanded_states(model) == ["4 9 10 13", "6 9 13", "4 4 10", "4 6"]
+
+
+def test_dfs_threshold_can_prune_everything():
+    model = fake()
+    result = TreeOfThoughts(search="dfs", threshold=25.0).solve(PROBLEM, model, TASK, Budget())
+    assert expanded_states(model) == ["4 9 10 13"] and result.answer is None
+
+
+def test_mcts_selects_by_uct_and_backs_up():
+    model = fake()
+    result = TreeOfThoughts(search="mcts", c_uct=0.1, iterations=50).solve(PROBLEM, model, TASK, Budget())
+    assert result.answer == "4 * (10 - (13 - 9)) = 24"
+    # low exploration: first the top-valued "6 9 13" branch, whose backed-up value falls,
+    # then "4 4 10" overtakes it
+    order = expanded_states(model)
+    assert order[:2] == ["4 9 10 13", "6 9 13"] and order[-2:] == ["4 4 10", "4 6"]
+    g = result.tree
+    for node, data in g.nodes(data=True):  # every visit of a child was a visit of its parent
+        kids = sum(g.nodes[c]["visits"] for c in g.successors(node))
+        assert data["visits"] in (kids, kids + 1)
+    assert g.nodes[0]["visits"] == len(order)  # one backup per iteration
+
+
+def test_mcts_stops_when_the_tree_is_exhausted():
+    model = ScriptedModel(reply=lambda p, i: "4 + 9 = 13 (left: 10 13 13)\n\n" if "4 9 10 13" in p else "10 + 13 = 23 (left: 13 23)\n\n",
+                          labels=lambda p: {"impossible": 1.0})
+    result = TreeOfThoughts(search="mcts", iterations=1000).solve(PROBLEM, model, TASK, Budget())
+    assert result.answer is None and result.stop_reason == "done" and len(model.calls) < 20
+
+
+@pytest.mark.parametrize("search", ["bfs", "dfs", "mcts"])
+def test_every_search_stops_on_the_budget(search):
+    model = fake()
+    result = TreeOfThoughts(search=search).solve(PROBLEM, model, TASK, Budget(calls=2))
+    assert result.stop_reason == "calls" and len(model.calls) == 2 and result.answer is None
+
+
+def test_vote_values_use_sampled_labels():
+    model = fake()
+    result = TreeOfThoughts(search="bfs", breadth=2, value="vote", votes=3).solve(PROBLEM, model, TASK, Budget())
+    assert result.answer == "4 * (10 - (13 - 9)) = 24"
+    value_calls = [args for kind, args in model.calls if kind == "generate" and args[0][0].endswith("Can reach 24: ")]
+    assert value_calls and all(args[2] == 3 for args in value_calls)
+    node = next(n for n, d in result.tree.nodes(data=True) if d["text"] == "10 13 13")
+    assert result.tree.nodes[node]["value"] == pytest.approx(0.001)
+
+
+def test_sample_generation_takes_one_thought_per_sample():
+    lines = PROPOSALS["4 9 10 13"]
+    model = ScriptedModel(reply=lambda p, i: lines[i % len(lines)] + "\n", labels=lambda p: VALUES[state_of(p)])
+    result = TreeOfThoughts(search="bfs", generate="sample", samples=5, max_depth=1).solve(PROBLEM, model, TASK, Budget())
+    assert {result.tree.nodes[c]["text"] for c in result.tree.successors(0)} == {"10 13 13", "6 9 13", "4 4 10"}
+
+
+def test_settings_from_the_cli():
+    assert create("tot", {"search": "mcts", "breadth": "3", "value": "vote"}) == TreeOfThoughts(search="mcts", breadth=3, value="vote")
+    with pytest.raises(BadInput):
+        create("tot", {"search": "astar"})
+    with pytest.raises(BadInput):
+        create("tot", {"breadth": "0"})
