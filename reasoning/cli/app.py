@@ -71,6 +71,36 @@ def solve(
         print_result(Console(), record, result, show_tree)
 
 
+@app.command()
+def bench(
+    out: options.Out,
+    task: options.Task = "game24",
+    split: Annotated[str, typer.Option("--split", help="train, val or test.")] = "test",
+    strategy: Annotated[
+        str, typer.Option("--strategy", "-s", help="Comma-separated; settings after colons, e.g. io,cot,tot:search=mcts.")
+    ] = "io,cot,sc,tot",
+    budget: Annotated[str, typer.Option("--budget", "-b", help="Comma-separated budgets, e.g. 1s,3s,10s.")] = "1s,3s,10s,30s",
+    limit: Annotated[Optional[int], typer.Option("--limit", help="Only the first N problems.")] = None,
+    problems_file: Annotated[
+        Optional[Path], typer.Option("--problems-file", help="One problem per line, or JSONL with a 'problem' field.")
+    ] = None,
+    model: options.Model = None,
+    seed: options.Seed = 0,
+) -> None:
+    """Run strategies x budgets x problems; results.jsonl survives kills and runs resume."""
+    from reasoning.cli.bench import run
+
+    run(out, task, split, strategy, budget, limit, problems_file, model, seed)
+
+
+@app.command()
+def report(directory: Annotated[Path, typer.Argument(help="A bench output directory.")]) -> None:
+    """Write accuracy_vs_time.png and report.md for a bench directory and print the table."""
+    from reasoning.cli.bench import report as write
+
+    write(directory)
+
+
 def _train_stage(stage: str, out: Path, quick: bool, init: Path | None = None) -> Path:
     from tasks import get_task
     from training import stages

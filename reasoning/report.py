@@ -1,0 +1,176 @@
+"""Accuracy against thinking time: summaries with Wilson intervals, a plot, and report.md."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from reasoning.types import Budget
+
+
+@dataclass(frozen=True)
+class Row:
+    strategy: str
+    budget: str
+    n: int
+    correct: int
+    low: float  # 95% Wilson interval
+    high: float
+    mean_seconds: float
+    median_seconds: float
+    p90_seconds: float
+    mean_tokens: float
+    mean_calls: float
+
+    @property
+    def accuracy(self) -> float:
+        return self.correct / self.n if self.n else 0.0
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a binomial proportion k/n."""
+    if n == 0:
+        return 0.0, 1.0
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def _quantile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(math.ceil(q * len(ordered))) - 1)] if ordered else 0.0
+
+
+def budget_order(budget: str) -> tuple[float, float, float]:
+    b = Budget.parse(budget)
+    inf = float("inf")
+    return (
+        b.seconds if b.seconds is not None else inf,
+        b.tokens if b.tokens is not None else inf,
+        b.calls if b.calls is not None else inf,
+    )
+
+
+def summarize(records: Iterable[dict[str, Any]]) -> list[Row]:
+    """One row per (strategy, budget), strategies in first-seen order, budgets ascending."""
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in records:
+        groups.setdefault((r["strategy"], r["budget"]), []).append(r)
+    strategies = list(dict.fromkeys(s for s, _ in groups))
+    rows = []
+    for (strategy, budget), rs in sorted(groups.items(), key=lambda kv: (strategies.index(kv[0][0]), budget_order(kv[0][1]))):
+        seconds = [r["seconds"] for r in rs]
+        k = sum(bool(r["correct"]) for r in rs)
+        rows.append(
+            Row(
+                strategy, budget, len(rs), k, *wilson(k, len(rs)),
+                statistics.fmean(seconds), statistics.median(seconds), _quantile(seconds, 0.9),
+                statistics.fmean(r["generated_tokens"] for r in rs), statistics.fmean(r["calls"] for r in rs),
+            )
+        )
+    return rows
+
+
+def human_baseline(records: Iterable[dict[str, Any]]) -> tuple[float, float, int] | None:
+    """(mean human seconds, mean human solve rate, puzzles) over the distinct problems, if known."""
+    seen = {r["problem"]: r for r in records if "problem_human_seconds" in r}
+    if not seen:
+        return None
+    rs = list(seen.values())
+    return (
+        statistics.fmean(r["problem_human_seconds"] for r in rs),
+        statistics.fmean(r["problem_human_solve_rate"] for r in rs),
+        len(rs),
+    )
+
+
+def declines(rows: Sequence[Row]) -> list[str]:
+    """Sentences naming every place where a strategy's accuracy falls as its budget grows."""
+    out = []
+    by_strategy: dict[str, list[Row]] = {}
+    for row in rows:
+        by_strategy.setdefault(row.strategy, []).append(row)
+    for strategy, rs in by_strategy.items():
+        for a, b in zip(rs, rs[1:]):
+            if b.accuracy < a.accuracy:
+                overlap = "within" if b.high >= a.low else "outside"
+                out.append(
+                    f"{strategy}: accuracy falls from {a.accuracy:.0%} at {a.budget} to {b.accuracy:.0%} at "
+                    f"{b.budget} ({overlap} the 95% intervals)."
+                )
+    return out
+
+
+def plot(rows: Sequence[Row], human: tuple[float, float, int] | None, path: Path) -> None:
+    """accuracy_vs_time.png: accuracy vs mean seconds (log x) and vs mean generated tokens."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.8))
+    strategies = list(dict.fromkeys(r.strategy for r in rows))
+    for ax, attr, label in ((axes[0], "mean_seconds", "mean seconds per problem (log)"), (axes[1], "mean_tokens", "mean generated tokens per problem (log)")):
+        for s in strategies:
+            rs = [r for r in rows if r.strategy == s]
+            xs = [max(getattr(r, attr), 1e-3) for r in rs]
+            ys = [r.accuracy for r in rs]
+            err = [[r.accuracy - r.low for r in rs], [r.high - r.accuracy for r in rs]]
+            ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=s)
+            for x, y, r in zip(xs, ys, rs):
+                ax.annotate(r.budget, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        if human is not None and attr == "mean_seconds":
+            ax.scatter([human[0]], [human[1]], marker="*", s=160, color="black", zorder=5,
+                       label=f"humans (24.csv, {human[2]} puzzles)")
+        ax.set_xscale("log")
+        ax.set_xlabel(label)
+        ax.set_ylabel("accuracy (95% Wilson interval)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle("Accuracy against thinking time")
+    fig.tight_layout()
+    tmp = path.with_name(path.stem + ".tmp.png")
+    fig.savefig(tmp, dpi=120)
+    plt.close(fig)
+    tmp.replace(path)
+
+
+def markdown(rows: Sequence[Row], human: tuple[float, float, int] | None, meta: dict[str, Any]) -> str:
+    lines = ["# Accuracy against thinking time", ""]
+    for key in ("command", "task", "split", "model", "model_load_seconds", "machine", "torch", "started", "seed"):
+        if key in meta:
+            lines.append(f"- **{key.replace('_', ' ')}**: `{meta[key]}`")
+    lines += ["", "![accuracy vs time](accuracy_vs_time.png)", ""]
+    if human is not None:
+        lines += [f"Humans (24.csv, the same {human[2]} puzzles): mean solve time {human[0]:.1f} s, "
+                  f"mean solve rate {human[1]:.1%}.", ""]
+    for budget in sorted(dict.fromkeys(r.budget for r in rows), key=budget_order):
+        lines += [f"## Budget {budget}", "",
+                  "| strategy | accuracy | 95% interval | n | median s | p90 s | mean tokens | mean calls |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for r in rows:
+            if r.budget == budget:
+                lines.append(f"| {r.strategy} | {r.accuracy:.1%} | {r.low:.1%} - {r.high:.1%} | {r.n} | "
+                             f"{r.median_seconds:.2f} | {r.p90_seconds:.2f} | {r.mean_tokens:.0f} | {r.mean_calls:.1f} |")
+        lines.append("")
+    falls = declines(rows)
+    lines += ["## Where accuracy falls with more budget", ""]
+    lines += [f"- {s}" for s in falls] if falls else ["Nowhere: every curve is flat or rising."]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(directory: Path, records: Sequence[dict[str, Any]], meta: dict[str, Any]) -> list[Row]:
+    """Write accuracy_vs_time.png and report.md into `directory`; returns the summary rows."""
+    rows = summarize(records)
+    human = human_baseline(records)
+    plot(rows, human, directory / "accuracy_vs_time.png")
+    tmp = directory / "report.md.tmp"
+    tmp.write_text(markdown(rows, human, meta))
+    tmp.replace(directory / "report.md")
+    return rows

@@ -1,0 +1,38 @@
+import pytest
+
+from reasoning.report import declines, human_baseline, summarize, wilson, write_report
+
+
+def rec(strategy, budget, correct, seconds=1.0, problem="p", **extra):
+    return {"strategy": strategy, "budget": budget, "correct": correct, "seconds": seconds,
+            "generated_tokens": 10, "calls": 2, "problem": problem, **extra}
+
+
+def test_wilson_interval():
+    lo, hi = wilson(5, 10)
+    assert lo == pytest.approx(0.2366, abs=1e-3) and hi == pytest.approx(0.7634, abs=1e-3)
+    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == 1.0
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_summarize_orders_budgets_by_size_and_computes_quantiles():
+    records = [rec("cot", "10s", True, s) for s in (1, 2, 3, 4)] + [rec("cot", "2s", False, 1)]
+    rows = summarize(records)
+    assert [r.budget for r in rows] == ["2s", "10s"]
+    assert rows[1].accuracy == 1.0 and rows[1].median_seconds == 2.5 and rows[1].p90_seconds == 4
+
+
+def test_declines_are_reported_not_hidden():
+    records = [rec("sc", "1s", True), rec("sc", "1s", True), rec("sc", "3s", False), rec("sc", "3s", True)]
+    (sentence,) = declines(summarize(records))
+    assert "sc: accuracy falls from 100% at 1s to 50% at 3s" in sentence
+
+
+def test_write_report_makes_png_and_markdown(tmp_path):
+    records = [rec("io", b, i % 2 == 0, 0.1 * (i + 1), problem=str(i), problem_human_seconds=5.0, problem_human_solve_rate=0.9)
+               for b in ("1s", "3s") for i in range(4)]
+    write_report(tmp_path, records, {"command": "reason bench x", "model": "m"})
+    md = (tmp_path / "report.md").read_text()
+    assert "## Budget 1s" in md and "| io | 50.0% |" in md and "reason bench x" in md and "Humans" in md
+    assert (tmp_path / "accuracy_vs_time.png").read_bytes()[:4] == b"\x89PNG"
+    assert human_baseline(records) == (5.0, 0.9, 4)

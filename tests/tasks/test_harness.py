@@ -1,0 +1,74 @@
+import json
+
+import pytest
+
+from reasoning.errors import BadInput
+from reasoning.types import Budget
+from strategies import ChainOfThought, FewShot
+from tasks.game24 import Game24
+from tasks.harness import Results, parse_budgets, read_problems, run_bench
+from tests.fakes import ScriptedModel
+
+TASK = Game24()
+GOOD = "Answer: (10 - 4) * (13 - 9) = 24\n\n"
+
+
+def fake():
+    return ScriptedModel(reply=lambda prompt, i: GOOD if "4 9 10 13\nSteps" in prompt else "Answer: 1 + 1\n\n")
+
+
+def test_run_bench_covers_every_cell_and_records_fields(tmp_path):
+    problems = [TASK.parse_problem("4 9 10 13"), TASK.parse_problem("1 1 4 6")]
+    grid = {"io": FewShot(k=0), "cot": ChainOfThought(k=0)}
+    records = run_bench(TASK, grid, [Budget(calls=1), Budget(seconds=5)], problems, fake(), results=Results(tmp_path / "r.jsonl"))
+    assert len(records) == 8
+    assert {(r["strategy"], r["budget"], r["problem"]) for r in records} == {
+        (s, b, p) for s in ("io", "cot") for b in ("1calls", "5s") for p in ("4 9 10 13", "1 1 4 6")
+    }
+    cot = [r for r in records if r["strategy"] == "cot" and r["problem"] == "4 9 10 13"]
+    assert all(r["correct"] for r in cot)
+    assert all(not r["correct"] for r in records if r["problem"] == "1 1 4 6")
+    first = records[0]
+    for key in ("problem", "task", "strategy", "answer", "correct", "seconds", "generated_tokens",
+                "prompt_tokens", "calls", "stop_reason", "budget", "seed", "problem_human_seconds"):
+        assert key in first
+    assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 8
+
+
+def test_run_bench_resumes_and_ignores_a_torn_line(tmp_path):
+    problems = [TASK.parse_problem("4 9 10 13"), TASK.parse_problem("1 1 4 6")]
+    grid = {"cot": ChainOfThought(k=0)}
+    path = tmp_path / "r.jsonl"
+    run_bench(TASK, grid, [Budget(calls=1)], problems[:1], fake(), results=Results(path))
+    with path.open("a") as f:
+        f.write('{"problem": "1 1 4')  # a kill in the middle of a write
+    model = fake()
+    records = run_bench(TASK, grid, [Budget(calls=1)], problems, model, results=Results(path))
+    assert len(model.calls) == 1  # only the unfinished cell ran
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["problem"] for r in lines] == ["4 9 10 13", "1 1 4 6"] and len(records) == 2
+
+
+def test_read_problems_reports_every_bad_line(tmp_path):
+    good = tmp_path / "p.txt"
+    good.write_text("4 9 10 13\n\n# a comment\n1 1 4 6\n")
+    assert [p.text for p in read_problems(TASK, good)] == ["4 9 10 13", "1 1 4 6"]
+    jsonl = tmp_path / "p.jsonl"
+    jsonl.write_text('{"problem": "4 9 10 13"}\n{"problem": "2 3 4 5"}\n')
+    assert len(read_problems(TASK, jsonl)) == 2
+    bad = tmp_path / "bad.txt"
+    bad.write_text("4 9 10 13\n4 9 x 13\n1 2 3\n")
+    with pytest.raises(BadInput, match=r"2 invalid line\(s\): line 2: .*; line 3: "):
+        read_problems(TASK, bad)
+    badjson = tmp_path / "bad.jsonl"
+    badjson.write_text('{"problem": "4 9 10 13"}\n{"question": "1 2 3 4"}\nnot json\n')
+    with pytest.raises(BadInput, match="line 2: .*line 3: "):
+        read_problems(TASK, badjson)
+    with pytest.raises(BadInput):
+        read_problems(TASK, tmp_path / "missing.txt")
+
+
+def test_parse_budgets():
+    assert parse_budgets("1s, 2000tok,50calls") == [Budget(seconds=1), Budget(tokens=2000), Budget(calls=50)]
+    with pytest.raises(BadInput):
+        parse_budgets("1s,3 parsecs")
