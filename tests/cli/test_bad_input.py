@@ -1,0 +1,49 @@
+"""Bad input ends in one clear line on stderr and exit code 2, never a traceback."""
+
+import subprocess
+import sys
+
+import pytest
+
+
+def reason(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "reasoning.cli", *args], capture_output=True, text=True, cwd=cwd)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["solve", "4 9 x 13"], "four whole numbers"),
+        (["solve", "4 9 10"], "four whole numbers"),
+        (["solve", "4 9 10 13", "--strategy", "magic"], "unknown strategy 'magic'"),
+        (["solve", "4 9 10 13", "--task", "chess"], "unknown task 'chess'"),
+        (["solve", "4 9 10 13", "--budget", "10parsecs"], "bad budget '10parsecs'"),
+        (["solve", "4 9 10 13", "--model", "/no/such/model"], "/no/such/model"),
+        (["solve", "4 9 10 13", "--strategy", "tot", "--set", "width=3"], "unknown setting 'width'"),
+        (["solve", "4 9 10 13", "--strategy", "tot", "--set", "breadth=many"], "breadth"),
+        (["solve", "4 9 10 13", "--strategy", "tot", "--search", "astar"], "bfs, dfs, mcts"),
+        (["solve", "4 9 10 13", "--seed", "abc"], "--seed"),
+        (["solve", "4 9 10 13", "--bogus"], "No such option: --bogus"),
+        (["solve"], "Missing argument"),
+        (["bench", "--out", "OUT", "--budget", "1s,3 parsecs"], "bad budget"),
+        (["bench", "--out", "OUT", "--split", "dev"], "unknown split 'dev'"),
+        (["bench", "--out", "OUT", "--strategy", "io,nope"], "unknown strategy 'nope'"),
+        (["report", "/no/such/dir"], "no results.jsonl"),
+        (["train", "sft", "--init", "/no/such/pretrain", "--out", "OUT", "--quick"], "/no/such/pretrain"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    done = reason(*args, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_bad_problems_file_names_lines_and_runs_nothing(tmp_path):
+    problems = tmp_path / "p.txt"
+    problems.write_text("4 9 10 13\n4 9 x 13\n")
+    done = reason("bench", "--out", str(tmp_path / "o"), "--problems-file", str(problems), cwd=tmp_path)
+    assert done.returncode == 2 and "line 2" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o" / "results.jsonl").exists()
