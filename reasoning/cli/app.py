@@ -103,9 +103,13 @@ def report(directory: Annotated[Path, typer.Argument(help="A bench output direct
 
 def _train_stage(stage: str, out: Path, quick: bool, init: Path | None = None) -> Path:
     from tasks import get_task
-    from training import stages
+    from training import pretrain, sft
 
-    return stages.run(stage, out, get_task("game24"), quick=quick, init=init)
+    task = get_task("game24")
+    if stage == "pretrain":
+        return pretrain.pretrain(pretrain.StageConfig.quick() if quick else pretrain.StageConfig(), out, task)
+    assert init is not None
+    return sft.sft(sft.StageConfig.quick() if quick else sft.StageConfig(), init, out, task)
 
 
 @train_app.command("pretrain")

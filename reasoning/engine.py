@@ -1,0 +1,300 @@
+"""Engine: batched sampling, scoring and label log-probabilities over a transformers causal LM.
+
+One prefill per prompt, n samples from it (the KV cache is repeated n times), token-by-token
+decoding that drops finished rows from the batch. nanoGPT style: shapes in comments.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from reasoning.errors import BadInput
+from reasoning.types import Completion, SamplingParams
+
+
+class Engine:
+    """Wraps `model` (a causal LM returning `.logits` and supporting `past_key_values`) and its
+    tokenizer (a PreTrainedTokenizerFast with a BOS token). Every sequence starts with BOS.
+
+    Tokens the tokenizer marks as BOS, pad or unk (and logit columns past the tokenizer's
+    vocabulary) are never sampled; log-probabilities are always those of the raw model."""
+
+    def __init__(self, model: torch.nn.Module, tokenizer: Any) -> None:
+        self.model = model
+        self.tok = tokenizer
+        self.bos = tokenizer.bos_token_id
+        self.eos = tokenizer.eos_token_id
+        pad = tokenizer.pad_token_id
+        self.pad = pad if pad is not None else (self.eos if self.eos is not None else 0)
+        ctx = getattr(getattr(model, "config", None), "max_position_embeddings", None)
+        self.max_context: int | None = int(ctx) if ctx else None
+        self.vocab_size = len(tokenizer)
+        self._banned = sorted(
+            {t for t in (self.bos, tokenizer.pad_token_id, tokenizer.unk_token_id) if t is not None} - {self.eos}
+        )
+        self._keep_arg = "logits_to_keep" in inspect.signature(model.forward).parameters
+
+    # -- helpers -------------------------------------------------------------------------------
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @contextmanager
+    def _inference(self) -> Iterator[None]:
+        """inference_mode + eval mode, restoring the model's train flag afterwards."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with torch.inference_mode():
+                yield
+        finally:
+            self.model.train(was_training)
+
+    def _encode(self, texts: Sequence[str]) -> list[list[int]]:
+        if not texts:
+            return []
+        return [list(ids) for ids in self.tok(list(texts), add_special_tokens=False)["input_ids"]]
+
+    def _with_bos(self, ids: list[int]) -> list[int]:
+        return ([self.bos] if self.bos is not None else []) + ids
+
+    def _check_length(self, n_tokens: int, what: str) -> None:
+        if n_tokens == 0:
+            raise BadInput(f"{what} is empty and the tokenizer has no BOS token")
+        if self.max_context is not None and n_tokens > self.max_context:
+            raise BadInput(
+                f"{what} is {n_tokens} tokens (with BOS) but the model's context is {self.max_context} tokens"
+            )
+
+    def _forward(self, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, **kw: Any) -> Any:
+        return self.model(input_ids=ids, attention_mask=mask, position_ids=pos, **kw)
+
+    def _right_padded_logprobs(self, seqs: list[list[int]]) -> torch.Tensor:
+        """Log-softmax of one forward pass over right-padded sequences. (B, T, V)"""
+        B, T = len(seqs), max(len(s) for s in seqs)
+        ids = torch.full((B, T), self.pad, dtype=torch.long)
+        mask = torch.zeros((B, T), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, : len(s)] = torch.tensor(s)
+            mask[i, : len(s)] = 1
+        pos = torch.arange(T).expand(B, T)  # right padding: real tokens sit at 0..len-1
+        dev = self.device
+        logits = self._forward(ids.to(dev), mask.to(dev), pos.to(dev), use_cache=False).logits  # (B, T, V)
+        return F.log_softmax(logits.float(), dim=-1)
+
+    def _sum_logprobs(self, logp: torch.Tensor, seqs: list[list[int]], starts: list[int]) -> list[float]:
+        """For row i, sum of log p(seq[j] | seq[:j]) over j >= starts[i]."""
+        out = []
+        for i, (s, start) in enumerate(zip(seqs, starts)):
+            if start >= len(s):
+                out.append(0.0)
+                continue
+            targets = torch.tensor(s[start:], device=logp.device)  # (t,)
+            rows = logp[i, start - 1 : len(s) - 1]  # (t, V) position j-1 predicts token j
+            out.append(rows.gather(1, targets[:, None]).sum().item())
+        return out
+
+    @staticmethod
+    def _sample(logits: torch.Tensor, params: SamplingParams, g: torch.Generator) -> torch.Tensor:
+        """Next token per row from processed logits. (B, V) -> (B,)"""
+        if params.temperature == 0:
+            return logits.argmax(dim=-1)
+        logits = logits / params.temperature
+        V = logits.size(-1)
+        if 0 < params.top_k < V:
+            kth = torch.topk(logits, params.top_k, dim=-1).values[:, -1:]  # (B, 1)
+            logits = logits.masked_fill(logits < kth, float("-inf"))
+        if params.top_p < 1.0:
+            sorted_logits, order = torch.sort(logits, dim=-1, descending=True)  # (B, V)
+            probs = sorted_logits.softmax(dim=-1)
+            before = probs.cumsum(dim=-1) - probs  # mass of the tokens ranked above each token
+            sorted_logits = sorted_logits.masked_fill(before >= params.top_p, float("-inf"))
+            logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
+        probs = logits.softmax(dim=-1)  # (B, V)
+        return torch.multinomial(probs, 1, generator=g).squeeze(1)  # (B,)
+
+    # -- public API ----------------------------------------------------------------------------
+    def count_tokens(self, text: str) -> int:
+        """Tokens the tokenizer makes of text (BOS not counted)."""
+        return len(self._encode([text])[0])
+
+    def generate(
+        self,
+        prompts: Sequence[str],
+        params: SamplingParams,
+        n: int = 1,
+        seed: int = 0,
+        constraint: Any = None,
+    ) -> list[list[Completion]]:
+        """n completions per prompt, [prompt][sample]. One prefill for the prompts, then the KV
+        cache is repeated n times. temperature 0 is greedy: the seed is ignored and the n samples
+        are identical (decoded once).
+
+        `constraint` (optional) has `reset()` and `process_logits(input_ids, logits)` (outlines 1.x
+        OutlinesLogitsProcessor interface). reset() is called once per call; process_logits gets
+        the ids generated so far (B_active, t) and the logits (B_active, V) of the active rows, in
+        a stable order. Finished rows leave the batch; if the constraint has
+        `batch_select_indices(indices: list[int])` it is told which rows stay (indices into the
+        previous active batch), so per-row state can follow."""
+        if n < 1:
+            raise BadInput(f"n must be >= 1, got {n}")
+        prompts = list(prompts)
+        if not prompts:
+            return []
+        seqs = [self._with_bos(ids) for ids in self._encode(prompts)]
+        for s in seqs:
+            self._check_length(len(s), "prompt")
+        reps = 1 if params.temperature == 0 else n
+        with self._inference():
+            flat = self._decode(seqs, reps, params, seed, constraint)  # B * reps completions
+        return [[flat[b * reps + (j if reps > 1 else 0)] for j in range(n)] for b in range(len(seqs))]
+
+    def _decode(
+        self, seqs: list[list[int]], reps: int, params: SamplingParams, seed: int, constraint: Any
+    ) -> list[Completion]:
+        dev = self.device
+        B, T = len(seqs), max(len(s) for s in seqs)
+        R = B * reps  # output rows; row r is sample r % reps of prompt r // reps
+        lengths = [len(s) for s in seqs for _ in range(reps)]
+        limit = [
+            min(params.max_new_tokens, self.max_context - L) if self.max_context else params.max_new_tokens
+            for L in lengths
+        ]
+        gen: list[list[int]] = [[] for _ in range(R)]
+        logprob = [0.0] * R
+        done: list[Completion | None] = [None] * R
+        for r in range(R):
+            if limit[r] <= 0:
+                done[r] = Completion("", 0, 0.0, "length")
+        if all(d is not None for d in done):
+            return done  # type: ignore[return-value]
+
+        # prefill the B prompts once, left-padded
+        ids = torch.full((B, T), self.pad, dtype=torch.long)
+        mask = torch.zeros((B, T), dtype=torch.long)
+        for i, s in enumerate(seqs):
+            ids[i, T - len(s) :] = torch.tensor(s)
+            mask[i, T - len(s) :] = 1
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)  # (B, T)
+        ids, mask, pos = ids.to(dev), mask.to(dev), pos.to(dev)
+        kw = {"logits_to_keep": 1} if self._keep_arg else {}
+        out = self._forward(ids, mask, pos, use_cache=True, **kw)
+        logits = out.logits[:, -1, :].float()  # (B, V)
+        cache = out.past_key_values
+        next_pos = pos[:, -1] + 1  # (B,) position of the next token
+        if reps > 1:
+            cache.batch_repeat_interleave(reps)
+            logits = logits.repeat_interleave(reps, dim=0)  # (R, V)
+            mask = mask.repeat_interleave(reps, dim=0)  # (R, T)
+            next_pos = next_pos.repeat_interleave(reps, dim=0)  # (R,)
+
+        rows = list(range(R))  # output row of each active batch row
+        history = torch.zeros((R, 0), dtype=torch.long, device=dev)  # (A, t) ids generated so far
+
+        def select(keep: list[int]) -> None:
+            nonlocal rows, logits, mask, next_pos, history
+            idx = torch.tensor(keep, dtype=torch.long, device=dev)
+            cache.batch_select_indices(idx)
+            rows = [rows[a] for a in keep]
+            logits, mask, next_pos, history = logits[idx], mask[idx], next_pos[idx], history[idx]
+            if constraint is not None and hasattr(constraint, "batch_select_indices"):
+                constraint.batch_select_indices(keep)
+
+        keep0 = [a for a, r in enumerate(rows) if done[r] is None]
+        if len(keep0) < len(rows):
+            select(keep0)
+
+        g = torch.Generator(device=dev).manual_seed(seed)
+        if constraint is not None:
+            constraint.reset()
+        V = logits.size(-1)
+        while rows:
+            # logits: (A, V) for the A active rows
+            logp = F.log_softmax(logits, dim=-1)  # (A, V) raw model distribution
+            proc = logits.clone()
+            if constraint is not None:
+                proc = constraint.process_logits(history, proc)
+            if self._banned:
+                proc[:, self._banned] = float("-inf")
+            if V > self.vocab_size:
+                proc[:, self.vocab_size :] = float("-inf")
+            tok = self._sample(proc, params, g)  # (A,)
+            tok_lp = logp.gather(1, tok[:, None]).squeeze(1).tolist()  # (A,)
+            keep = []
+            for a, (r, t) in enumerate(zip(rows, tok.tolist())):
+                gen[r].append(t)
+                logprob[r] += tok_lp[a]
+                if t == self.eos:
+                    done[r] = Completion(self.tok.decode(gen[r][:-1]), len(gen[r]), logprob[r], "stop")
+                    continue
+                if params.stop:
+                    text = self.tok.decode(gen[r])
+                    ends = [text.find(s) + len(s) for s in params.stop if s and s in text]
+                    if ends:
+                        done[r] = Completion(text[: min(ends)], len(gen[r]), logprob[r], "stop")
+                        continue
+                if len(gen[r]) >= limit[r]:
+                    done[r] = Completion(self.tok.decode(gen[r]), len(gen[r]), logprob[r], "length")
+                    continue
+                keep.append(a)
+            history = torch.cat([history, tok[:, None]], dim=1)  # (A, t+1)
+            if not keep:
+                break
+            if len(keep) < len(rows):
+                tok = tok[torch.tensor(keep, device=dev)]
+                select(keep)
+            mask = torch.cat([mask, mask.new_ones((mask.size(0), 1))], dim=1)  # (A, T+t+1)
+            out = self._forward(
+                tok[:, None], mask, next_pos[:, None], past_key_values=cache, use_cache=True
+            )
+            logits = out.logits[:, -1, :].float()  # (A, V)
+            next_pos = next_pos + 1
+        return done  # type: ignore[return-value]
+
+    def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:
+        """Sum of log p(continuation tokens | BOS + prompt), one batched forward pass."""
+        if len(prompts) != len(continuations):
+            raise BadInput(f"score got {len(prompts)} prompts but {len(continuations)} continuations")
+        if not prompts:
+            return []
+        p_ids, c_ids = self._encode(list(prompts)), self._encode(list(continuations))
+        seqs = [self._with_bos(p) + c for p, c in zip(p_ids, c_ids)]
+        starts = [len(self._with_bos(p)) for p in p_ids]
+        for s, start in zip(seqs, starts):
+            self._check_length(start, "prompt")
+            self._check_length(len(s), "prompt + continuation")
+        with self._inference():
+            return self._sum_logprobs(self._right_padded_logprobs(seqs), seqs, starts)
+
+    def label_logprobs(self, prompts: Sequence[str], labels: Sequence[str]) -> list[list[float]]:
+        """(B, L) log p(label | BOS + prompt) of each full label string, in one forward pass:
+        over the B prompts if every label is a single token, else over the B*L prompt+label
+        concatenations."""
+        if not prompts:
+            return []
+        if not labels:
+            return [[] for _ in prompts]
+        p_ids = [self._with_bos(p) for p in self._encode(list(prompts))]
+        l_ids = self._encode(list(labels))
+        for p in p_ids:
+            self._check_length(len(p), "prompt")
+        with self._inference():
+            if all(len(lab) == 1 for lab in l_ids):
+                logp = self._right_padded_logprobs(p_ids)  # (B, T, V)
+                last = torch.tensor([len(p) - 1 for p in p_ids], device=logp.device)
+                first = logp[torch.arange(len(p_ids), device=logp.device), last]  # (B, V)
+                cols = torch.tensor([lab[0] for lab in l_ids], device=logp.device)
+                return first[:, cols].tolist()  # (B, L)
+            seqs = [p + lab for p in p_ids for lab in l_ids]  # (B*L) sequences
+            for s in seqs:
+                self._check_length(len(s), "prompt + label")
+            starts = [len(p) for p in p_ids for _ in l_ids]
+            flat = self._sum_logprobs(self._right_padded_logprobs(seqs), seqs, starts)
+        L = len(l_ids)
+        return [flat[b * L : (b + 1) * L] for b in range(len(p_ids))]

@@ -1,0 +1,315 @@
+"""Engine and HFModel over a real tiny Llama and a char-level tokenizer."""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+import torch
+from tokenizers import Tokenizer, decoders, models
+from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+from reasoning.backends.hf import HFModel
+from reasoning.engine import Engine
+from reasoning.errors import BadInput, ModelNotFound
+from reasoning.meter import Meter
+from reasoning.protocols import LanguageModel
+from reasoning.types import Budget, SamplingParams
+
+SAMPLE = "Input: 4 9 10 13\nAnswer: (10 - 4) * 6 = 24\n"
+PROMPTS = ["Input: 1 2 3 4\n", "Answer:", "x"]
+
+
+def char_tokenizer() -> PreTrainedTokenizerFast:
+    """One token per character: printable ASCII (no tabs/CR) plus '\\n', after 4 specials."""
+    specials = ["<pad>", "<s>", "</s>", "<unk>"]
+    chars = [c for c in string.printable if c not in "\t\r\x0b\x0c"]
+    vocab = {t: i for i, t in enumerate(specials + chars)}
+    tk = Tokenizer(models.BPE(vocab=vocab, merges=[], unk_token="<unk>"))  # no merges: chars
+    tk.decoder = decoders.Fuse()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tk, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>"
+    )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Tiny models run far faster on one thread (no spin-waiting on a busy machine)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def tok() -> PreTrainedTokenizerFast:
+    return char_tokenizer()
+
+
+@pytest.fixture(scope="module")
+def llama(tok: PreTrainedTokenizerFast) -> LlamaForCausalLM:
+    torch.manual_seed(0)
+    cfg = LlamaConfig(
+        vocab_size=len(tok),
+        hidden_size=32,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=4,
+        max_position_embeddings=256,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+        pad_token_id=tok.pad_token_id,
+    )
+    return LlamaForCausalLM(cfg).eval()
+
+
+@pytest.fixture(scope="module")
+def lm(llama: LlamaForCausalLM, tok: PreTrainedTokenizerFast) -> HFModel:
+    return HFModel(llama, tok)
+
+
+def texts(out):
+    return [[c.text for c in row] for row in out]
+
+
+def test_tokenizer_round_trips(tok):
+    ids = tok(SAMPLE, add_special_tokens=False)["input_ids"]
+    assert len(ids) == len(SAMPLE) and tok.decode(ids) == SAMPLE
+
+
+def test_hfmodel_is_a_language_model(lm):
+    assert isinstance(lm, LanguageModel)
+    assert lm.count_tokens(SAMPLE) == len(SAMPLE)
+
+
+def test_same_seed_same_output_different_seed_differs(lm):
+    p = SamplingParams(temperature=1.0, max_new_tokens=20)
+    a = lm.generate(PROMPTS, p, n=3, seed=7)
+    b = lm.generate(PROMPTS, p, n=3, seed=7)
+    c = lm.generate(PROMPTS, p, n=3, seed=8)
+    assert a == b
+    assert texts(a) != texts(c)
+
+
+def test_greedy_ignores_seed_and_all_samples_equal(lm):
+    p = SamplingParams(temperature=0, max_new_tokens=15)
+    a = lm.generate(PROMPTS, p, n=4, seed=1)
+    b = lm.generate(PROMPTS, p, n=4, seed=2)
+    assert a == b
+    assert all(len(set(row)) == 1 and len(row) == 4 for row in a)
+
+
+def test_n_samples_per_prompt_in_prompt_order(lm):
+    p = SamplingParams(temperature=1.0, max_new_tokens=12)
+    out = lm.generate(PROMPTS, p, n=5, seed=3)
+    assert [len(row) for row in out] == [5, 5, 5]
+    assert len({c.text for c in out[0]}) > 1  # samples differ
+    # row b of a batched call is about prompt b: greedy batched equals greedy one by one
+    g = SamplingParams(temperature=0, max_new_tokens=12)
+    batched = lm.generate(PROMPTS, g, n=2)
+    assert [row[0].text for row in batched] == [lm.generate([q], g)[0][0].text for q in PROMPTS]
+
+
+def test_left_padding_batched_greedy_equals_one_by_one(lm):
+    prompts = ["a", "Input: 4 9 10 13\nAnswer:", "12 + 3 = ", "zz top\n"]
+    g = SamplingParams(temperature=0, max_new_tokens=25)
+    batched = lm.generate(prompts, g)
+    for q, row in zip(prompts, batched):
+        one = lm.generate([q], g)[0][0]
+        assert row[0].text == one.text and row[0].tokens == one.tokens
+        assert row[0].logprob == pytest.approx(one.logprob, abs=1e-4)
+
+
+def test_max_new_tokens_gives_length(lm):
+    out = lm.generate(PROMPTS, SamplingParams(temperature=1.0, max_new_tokens=6), n=2, seed=0)
+    for c in (c for row in out for c in row):
+        if c.finish_reason == "length":
+            assert c.tokens == 6 and len(c.text) == 6
+        else:  # a random model may say EOS early
+            assert c.tokens <= 6 and c.finish_reason == "stop"
+    assert any(c.finish_reason == "length" for row in out for c in row)
+    empty = lm.generate(["a"], SamplingParams(max_new_tokens=0), n=2)
+    assert [(c.text, c.tokens, c.finish_reason) for c in empty[0]] == [("", 0, "length")] * 2
+
+
+def test_stop_strings_cut_the_text(lm):
+    g = SamplingParams(temperature=0, max_new_tokens=30)
+    free = lm.generate(["Answer:"], g)[0][0].text
+    assert len(free) >= 6
+    stop = free[3:5]  # a stop string the greedy text is known to contain
+    cut = lm.generate(["Answer:"], SamplingParams(temperature=0, max_new_tokens=30, stop=(stop, "never!")))[0][0]
+    end = free.find(stop) + len(stop)
+    assert cut.text == free[:end] and cut.text.endswith(stop)
+    assert cut.finish_reason == "stop" and cut.tokens == end
+    # sampled rows stop too, each at its own first stop string
+    out = lm.generate(PROMPTS, SamplingParams(temperature=1.0, max_new_tokens=40, stop=("e", "a")), n=4, seed=5)
+    stopped = [c for row in out for c in row if c.finish_reason == "stop" and c.tokens == len(c.text)]
+    assert stopped  # not EOS: the text holds every generated token
+    for c in stopped:
+        assert c.text[-1] in "ea" and not any(ch in "ea" for ch in c.text[:-1])
+
+
+def test_eos_stops_and_is_not_in_text(tok):
+    class EosAfterThree(torch.nn.Module):  # a fake LM: says "abc" then EOS
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(1))
+            self.config = LlamaConfig(vocab_size=len(tok), max_position_embeddings=64)
+            self.script = tok("abc", add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+
+        def forward(self, input_ids, attention_mask=None, position_ids=None, past_key_values=None, **kw):
+            B, T = input_ids.shape
+            logits = torch.zeros(B, T, len(tok))
+            for b in range(B):
+                step = int(position_ids[b, -1]) - 1  # prompt "p" + BOS: 2 tokens at positions 0, 1
+                logits[b, -1, self.script[min(step, 3)]] = 10.0
+            cache = past_key_values if past_key_values is not None else _NullCache()
+            return type("Out", (), {"logits": logits, "past_key_values": cache})()
+
+    engine = Engine(EosAfterThree(), tok)
+    c = engine.generate(["p"], SamplingParams(temperature=0, max_new_tokens=10))[0][0]
+    assert (c.text, c.tokens, c.finish_reason) == ("abc", 4, "stop")
+
+
+class _NullCache:
+    def batch_repeat_interleave(self, n):
+        pass
+
+    def batch_select_indices(self, idx):
+        pass
+
+
+def test_greedy_logprob_equals_score(lm):
+    prompts = ["Input: 4 9 10 13\n", "b"]
+    out = lm.generate(prompts, SamplingParams(temperature=0, max_new_tokens=20))
+    scores = lm.score(prompts, [row[0].text for row in out])
+    for row, s in zip(out, scores):
+        assert row[0].finish_reason == "length"  # no EOS: text holds every generated token
+        assert row[0].logprob == pytest.approx(s, abs=1e-4)
+    sampled = lm.generate(prompts, SamplingParams(temperature=1.0, top_k=20, top_p=0.9, max_new_tokens=20), seed=4)
+    for p, row in zip(prompts, sampled):
+        if row[0].finish_reason == "length":
+            assert row[0].logprob == pytest.approx(lm.score([p], [row[0].text])[0], abs=1e-4)
+
+
+def test_score_sums_token_logprobs(lm):
+    a, ab = lm.score(["Q", "Q"], ["x", "xy"])
+    (y,) = lm.score(["Qx"], ["y"])
+    assert ab == pytest.approx(a + y, abs=1e-5)
+    assert lm.score(["Q"], [""]) == [0.0]
+
+
+def _count_forward_batches(model):
+    seen = []
+    handle = model.register_forward_hook(lambda m, args, kwargs, out: seen.append(kwargs["input_ids"].shape[0]), with_kwargs=True)
+    return seen, handle
+
+
+def test_label_logprobs_single_token_path(lm, llama):
+    prompts = ["Is 4 9 10 13 solvable? ", "x"]
+    labels = ["s", "l", "i"]
+    seen, handle = _count_forward_batches(llama)
+    try:
+        got = lm.label_logprobs(prompts, labels)
+    finally:
+        handle.remove()
+    assert seen == [2]  # one forward over the B prompts
+    for p, row in zip(prompts, got):
+        assert row == pytest.approx(lm.score([p] * 3, labels), abs=1e-4)
+
+
+def test_label_logprobs_multi_token_path(lm, llama):
+    prompts = ["Is 4 9 10 13 solvable? ", "x"]
+    labels = ["sure", "likely", "impossible", "i"]  # multi-token, first tokens collide
+    seen, handle = _count_forward_batches(llama)
+    try:
+        got = lm.label_logprobs(prompts, labels)
+    finally:
+        handle.remove()
+    assert seen == [8]  # one forward over the B*L concatenations
+    assert [len(row) for row in got] == [4, 4]
+    for p, row in zip(prompts, got):
+        assert row == pytest.approx(lm.score([p] * 4, labels), abs=1e-4)
+
+
+def test_constraint_is_reset_and_applied(lm, tok):
+    digits = tok("0123456789", add_special_tokens=False)["input_ids"]
+
+    class DigitsOnly:
+        def __init__(self):
+            self.resets, self.shapes = 0, []
+
+        def reset(self):
+            self.resets += 1
+
+        def process_logits(self, input_ids, logits):
+            self.shapes.append((tuple(input_ids.shape), tuple(logits.shape)))
+            masked = torch.full_like(logits, float("-inf"))
+            masked[:, digits] = logits[:, digits]
+            return masked
+
+    c = DigitsOnly()
+    out = lm.generate(["a", "bc"], SamplingParams(temperature=1.0, max_new_tokens=5), n=3, seed=0, constraint=c)
+    assert c.resets == 1
+    assert c.shapes[0] == ((6, 0), (6, len(tok))) and c.shapes[-1][0] == (6, 4)
+    assert all(ch.isdigit() for row in out for comp in row for ch in comp.text)
+
+
+def test_context_limit(lm, llama):
+    ctx = llama.config.max_position_embeddings
+    with pytest.raises(BadInput, match="context"):
+        lm.generate(["x" * ctx], SamplingParams(max_new_tokens=1))
+    with pytest.raises(BadInput, match="context"):
+        lm.score(["x" * (ctx - 3)], ["yyyy"])
+    c = lm.generate(["x" * (ctx - 4)], SamplingParams(temperature=0, max_new_tokens=50))[0][0]
+    assert c.finish_reason == "length" and c.tokens == 3  # BOS + prompt + 3 tokens fill the context
+
+
+def test_engine_restores_train_mode(llama, tok):
+    llama.train()
+    try:
+        Engine(llama, tok).score(["a"], ["b"])
+        assert llama.training
+    finally:
+        llama.eval()
+
+
+def test_save_load_round_trip(lm, llama, tok, tmp_path):
+    llama.save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    loaded = HFModel.load(tmp_path)
+    assert not loaded.model.training and loaded.model.dtype == torch.float32
+    g = SamplingParams(temperature=0, max_new_tokens=10)
+    assert loaded.generate(PROMPTS, g) == lm.generate(PROMPTS, g)
+    assert loaded.score(["ab"], ["cd"]) == pytest.approx(lm.score(["ab"], ["cd"]), abs=1e-5)
+
+
+def test_load_missing_or_broken_dir_raises_model_not_found(tmp_path):
+    with pytest.raises(ModelNotFound, match="does not exist"):
+        HFModel.load(tmp_path / "nope")
+    with pytest.raises(ModelNotFound, match="config.json"):
+        HFModel.load(tmp_path)
+    (tmp_path / "config.json").write_text("{not json")
+    (tmp_path / "model.safetensors").write_bytes(b"garbage")
+    (tmp_path / "tokenizer.json").write_text("{}")
+    with pytest.raises(ModelNotFound):
+        HFModel.load(tmp_path)
+
+
+def test_meter_over_hfmodel(lm):
+    meter = Meter(lm, Budget(tokens=12))
+    out = meter.generate(["ab", "c"], SamplingParams(temperature=1.0, max_new_tokens=100), n=2, seed=0)
+    assert all(c.tokens <= 3 for row in out for c in row)  # 12 tokens / 4 rows
+    usage = meter.usage()
+    assert usage.calls == 1 and usage.prompt_tokens == 3
+    assert usage.generated_tokens == sum(c.tokens for row in out for c in row)
+    meter.score(["a"], ["b"])
+    assert meter.usage().calls == 2
+
+
+def test_top_k_1_and_tiny_top_p_are_greedy(lm):
+    greedy = lm.generate(PROMPTS, SamplingParams(temperature=0, max_new_tokens=15))
+    top_k = lm.generate(PROMPTS, SamplingParams(temperature=1.0, top_k=1, max_new_tokens=15), n=3, seed=9)
+    top_p = lm.generate(PROMPTS, SamplingParams(temperature=0.7, top_p=1e-6, max_new_tokens=15), n=3, seed=9)
+    assert texts(top_k) == texts(top_p) == [[row[0].text] * 3 for row in greedy]
