@@ -1,0 +1,207 @@
+"""Training data made from a Task's train split, only through the Task protocol.
+
+A block is a prompt followed by its reference response (the response ends in its stop string),
+in one of four styles: io and cot (one per problem and solution path), propose and value (one
+per search state reached from a train problem). Two outputs:
+
+- pretrain_documents: each document is several blocks of one style concatenated, which is what a
+  k-shot prompt continued by the model looks like;
+- sft_pairs: (prompt, response) pairs; the prompt has k worked examples (k mostly 0).
+
+Only `task.problems("train")` is read: no val or test problem reaches a corpus (see
+tests/training/test_corpus.py, which checks the built corpora line by line).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Hashable
+from dataclasses import dataclass
+
+from reasoning.errors import BadInput
+from reasoning.protocols import Problem, Task
+
+PROBLEM_STYLES = ("io", "cot")  # a block per (problem, solution path)
+STATE_STYLES = ("propose", "value")  # a block per search state
+STYLES = PROBLEM_STYLES + STATE_STYLES
+
+
+@dataclass(frozen=True)
+class CorpusConfig:
+    """Sizes of the corpus mixtures. The defaults feed the default stages (about 9M characters
+    of pretraining text in 16k documents; 16k SFT pairs, 3.3M characters)."""
+
+    problems: int | None = None  # train problems used (a seeded sample); None = all of them
+    paths: int = 6  # random solution paths drawn per problem (io, cot; duplicates dropped)
+    propose_states: int = 14_000  # propose pool: every initial state plus this many other states
+    value_states: int = 6_000  # value pool, split evenly over the value labels (fewer if short)
+    # pretraining: documents per style, each of doc_blocks[0]..doc_blocks[1] blocks
+    io_docs: int = 4_000
+    cot_docs: int = 5_000
+    propose_docs: int = 4_000
+    value_docs: int = 3_000
+    doc_blocks: tuple[int, int] = (2, 8)
+    # sft: pairs per style; k worked examples in the prompt with probability shot_probs[k]
+    io_pairs: int = 3_000
+    cot_pairs: int = 5_000
+    propose_pairs: int = 5_000
+    value_pairs: int = 3_000
+    shot_probs: tuple[float, ...] = (0.7, 0.1, 0.1, 0.1)
+    max_chars: int = 1_000  # longest SFT prompt + response (k is lowered until it fits)
+
+    def __post_init__(self) -> None:
+        lo, hi = self.doc_blocks
+        if not 1 <= lo <= hi:
+            raise BadInput(f"doc_blocks must be 1 <= lo <= hi, got {self.doc_blocks}")
+        if not self.shot_probs or min(self.shot_probs) < 0 or sum(self.shot_probs) <= 0:
+            raise BadInput(f"shot_probs must be non-negative weights, got {self.shot_probs}")
+        if self.paths < 1 or (self.problems is not None and self.problems < 1):
+            raise BadInput("paths and problems must be at least 1")
+
+    @classmethod
+    def quick(cls) -> CorpusConfig:
+        """A small corpus (built in about a second) for tests and `--quick` runs."""
+        return cls(
+            problems=24, paths=2, propose_states=100, value_states=100,
+            io_docs=60, cot_docs=60, propose_docs=40, value_docs=40,
+            io_pairs=60, cot_pairs=60, propose_pairs=60, value_pairs=60,
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Pools:
+    """The raw material both outputs draw from: (subject, response) per style, where the subject
+    is a Problem (io, cot) or a state (propose, value). Build it once with `pools()` and pass it to
+    both outputs to avoid enumerating the search states twice."""
+
+    io: tuple[tuple[Problem, str], ...]
+    cot: tuple[tuple[Problem, str], ...]
+    propose: tuple[tuple[Hashable, str], ...]
+    value: tuple[tuple[Hashable, str], ...]
+
+    def of(self, style: str) -> tuple[tuple[object, str], ...]:
+        return getattr(self, style)
+
+
+def _train_problems(task: Task, cfg: CorpusConfig, seed: int) -> list[Problem]:
+    problems = task.problems("train")
+    if cfg.problems is not None and cfg.problems < len(problems):
+        problems = random.Random(f"{seed}-problems").sample(problems, cfg.problems)
+    return problems
+
+
+def _problem_pool(task: Task, style: str, problems: list[Problem], paths: int, seed: int) -> list[tuple[Problem, str]]:
+    rng = random.Random(f"{seed}-{style}")
+    pool = []
+    for problem in problems:
+        seen = set()
+        for _ in range(paths):
+            response = task.response(style, problem, rng)
+            if response is not None and response not in seen:
+                seen.add(response)
+                pool.append((problem, response))
+    return pool
+
+
+def pools(task: Task, cfg: CorpusConfig, seed: int) -> Pools:
+    """Responses for train problems (io, cot) and for states reached from them (propose, value)."""
+    problems = _train_problems(task, cfg, seed)
+    if not problems:
+        raise BadInput(f"task {task.name!r} has no train problems")
+    # every non-terminal state reached from a train problem, once per state text
+    states: dict[str, Hashable] = {}
+    for problem in problems:
+        for state in task.training_states(problem):
+            states.setdefault(task.state_text(state), state)
+    initial = {task.state_text(s): s for s in (task.initial_state(p) for p in problems)}
+
+    rng = random.Random(f"{seed}-propose")
+    others = [s for text, s in states.items() if text not in initial]
+    chosen = list(initial.values()) + rng.sample(others, min(cfg.propose_states, len(others)))
+    propose = [(s, r) for s in chosen if (r := task.response("propose", s, rng)) is not None]
+
+    # value: group states by their reference label, then take equally many of each label
+    rng = random.Random(f"{seed}-value")
+    by_label: dict[str, list[Hashable]] = {}
+    for state in states.values():
+        label = task.response("value", state, rng)
+        if label is not None:
+            by_label.setdefault(label, []).append(state)
+    per_label = min([cfg.value_states // max(len(by_label), 1)] + [len(v) for v in by_label.values()])
+    value = [(s, label) for label, group in by_label.items() for s in rng.sample(group, per_label)]
+
+    return Pools(
+        io=tuple(_problem_pool(task, "io", problems, cfg.paths, seed)),
+        cot=tuple(_problem_pool(task, "cot", problems, cfg.paths, seed)),
+        propose=tuple(propose),
+        value=tuple(value),
+    )
+
+
+def prompt(task: Task, style: str, subject: object, k: int = 0) -> str:
+    """The task's prompt of a style for a problem or state, after k worked examples."""
+    if style in PROBLEM_STYLES:
+        return task.prompt(style, subject, k)  # type: ignore[arg-type]
+    if style == "propose":
+        return task.propose_prompt(subject, k)  # type: ignore[arg-type]
+    if style == "value":
+        return task.value_prompt(subject, k)  # type: ignore[arg-type]
+    raise BadInput(f"unknown style {style!r}: use one of {', '.join(STYLES)}")
+
+
+class _Deck:
+    """Draws a pool's items in shuffled passes, so every item is used before any repeats."""
+
+    def __init__(self, items: tuple, rng: random.Random) -> None:
+        self.items, self.rng, self.order = items, rng, []
+
+    def draw(self) -> tuple:
+        if not self.order:
+            self.order = list(range(len(self.items)))
+            self.rng.shuffle(self.order)
+        return self.items[self.order.pop()]
+
+
+def _counts(cfg: CorpusConfig, kind: str) -> dict[str, int]:
+    return {style: getattr(cfg, f"{style}_{kind}") for style in STYLES}
+
+
+def pretrain_documents(task: Task, cfg: CorpusConfig, seed: int, material: Pools | None = None) -> list[str]:
+    """Documents of several same-style blocks (zero-shot prompt + response) each, shuffled."""
+    material = material or pools(task, cfg, seed)
+    rng = random.Random(f"{seed}-documents")
+    docs = []
+    for style, n in _counts(cfg, "docs").items():
+        items = material.of(style)
+        if not items or n <= 0:
+            continue
+        deck = _Deck(items, rng)
+        for _ in range(n):
+            blocks = [deck.draw() for _ in range(rng.randint(*cfg.doc_blocks))]
+            docs.append("".join(prompt(task, style, subject) + response for subject, response in blocks))
+    rng.shuffle(docs)
+    return docs
+
+
+def sft_pairs(task: Task, cfg: CorpusConfig, seed: int, material: Pools | None = None) -> list[tuple[str, str]]:
+    """(prompt, response) pairs; prompts carry k worked examples, k ~ cfg.shot_probs, shuffled."""
+    material = material or pools(task, cfg, seed)
+    rng = random.Random(f"{seed}-sft")
+    ks = list(range(len(cfg.shot_probs)))
+    pairs = []
+    for style, n in _counts(cfg, "pairs").items():
+        items = material.of(style)
+        if not items or n <= 0:
+            continue
+        deck = _Deck(items, rng)
+        for _ in range(n):
+            subject, response = deck.draw()
+            k = rng.choices(ks, weights=cfg.shot_probs)[0]
+            text = prompt(task, style, subject, k)
+            while k > 0 and len(text) + len(response) > cfg.max_chars:
+                k -= 1
+                text = prompt(task, style, subject, k)
+            if len(text) + len(response) <= cfg.max_chars:
+                pairs.append((text, response))
+    rng.shuffle(pairs)
+    return pairs
