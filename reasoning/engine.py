@@ -73,7 +73,9 @@ class Engine:
             )
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, **kw: Any) -> Any:
-        return self.model(input_ids=ids, attention_mask=mask, position_ids=pos, **kw)
+        # without padding the mask says nothing, and leaving it out keeps attention on its fast path
+        attention_mask = None if bool(mask.all()) else mask
+        return self.model(input_ids=ids, attention_mask=attention_mask, position_ids=pos, **kw)
 
     def _right_padded_logprobs(self, seqs: list[list[int]]) -> torch.Tensor:
         """Log-softmax of one forward pass over right-padded sequences. (B, T, V)"""

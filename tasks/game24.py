@@ -14,7 +14,7 @@ import random
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
+from functools import cached_property, lru_cache
 from importlib import resources
 
 from reasoning.errors import BadInput
@@ -112,6 +112,7 @@ class Game24:
         train = self._splits["train"]
         return [train[i] for i in random.Random(24).sample(range(len(train)), self.shots)]
 
+    @lru_cache(maxsize=256)
     def _shots(self, style: str, k: int, exclude: str) -> str:
         if k > self.shots:
             raise BadInput(f"at most {self.shots} examples are available, asked for {k}")
@@ -161,11 +162,11 @@ class Game24:
         """A random solving sequence of steps from a state, or None if it cannot reach 24."""
         path = []
         while len(state) > 1:
-            good = [t for t in self.thoughts(state) if self.solvable(self.expand(state, t))]
+            good = [(t, child) for t, child in self.successors(state) if self.solvable(child)]
             if not good:
                 return None
-            path.append(rng.choice(good))
-            state = self.expand(state, path[-1])
+            thought, state = rng.choice(good)
+            path.append(thought)
         return path if state[0][0] == TARGET else None
 
     def response(self, style: str, subject, rng: random.Random) -> str | None:
@@ -184,9 +185,9 @@ class Game24:
                 return answer
             return "".join(t + "\n" for t in path) + "Answer: " + answer + "\n"
         if style == "propose":
-            thoughts = self.thoughts(subject)
-            good = [t for t in thoughts if self.solvable(self.expand(subject, t))]
-            bad = [t for t in thoughts if t not in good]
+            moves = self.successors(subject)
+            good = [t for t, child in moves if self.solvable(child)]
+            bad = [t for t, child in moves if not self.solvable(child)]
             rng.shuffle(good)
             rng.shuffle(bad)
             chosen = (good + bad)[:8]  # steps that still reach 24 come first
@@ -205,7 +206,7 @@ class Game24:
             if key in seen or self.is_terminal(state):
                 continue
             seen[key] = state
-            frontier.extend(self.expand(state, t) for t in self.thoughts(state))
+            frontier.extend(child for _, child in self.successors(state))
         return list(seen.values())
 
     # -- answers -----------------------------------------------------------------------------
@@ -250,14 +251,24 @@ class Game24:
     def state_text(self, state: State) -> str:
         return _numbers_text(self.key(state))
 
-    def thoughts(self, state: State) -> list[str]:
-        """Every valid next step from a state, as text."""
+    def successors(self, state: State) -> list[tuple[str, State]]:
+        """Every valid next step from a state, as (thought text, the state it leads to)."""
         out = []
         for a, op, b, result in steps(self.key(state)):
-            rest = remove_pair(self.key(state), a, b)
-            left = sorted(rest + (result,))
-            out.append(f"{fmt(a)} {op} {fmt(b)} = {fmt(result)} (left: {_numbers_text(left)})")
+            rest = list(state)
+            used = []
+            for x in (a, b):
+                item = next(item for item in rest if item[0] == x)
+                rest.remove(item)
+                used.append(item[1])
+            child = tuple(sorted(rest + [(result, f"{_wrap(used[0])} {op} {_wrap(used[1])}")]))
+            thought = f"{fmt(a)} {op} {fmt(b)} = {fmt(result)} (left: {_numbers_text(self.key(child))})"
+            out.append((thought, child))
         return out
+
+    def thoughts(self, state: State) -> list[str]:
+        """Every valid next step from a state, as text."""
+        return [thought for thought, _ in self.successors(state)]
 
     def parse_thoughts(self, state: State, text: str) -> list[str]:
         return [line.strip() for line in text.splitlines() if line.strip()]

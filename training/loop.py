@@ -290,6 +290,10 @@ def train(
                 state["history"].append([step + 1, sum(recent) / len(recent)])
             elapsed = time.monotonic() - t0
             bar.update(task, completed=step + 1, loss=loss.item(), tps=run_tokens / max(elapsed, 1e-9))
+            if progress and rank == 0 and not bar.console.is_terminal and (step + 1) % (10 * cfg.log_every) == 0:
+                # no live bar in a log file or CI: a plain line now and then instead
+                print(f"{stage} step {step + 1}/{cfg.steps} loss {loss.item():.4f} "
+                      f"{run_tokens / max(elapsed, 1e-9):,.0f} tok/s {elapsed:.0f}s", flush=True)
             if (step + 1) % cfg.ckpt_every == 0 and step + 1 < cfg.steps:
                 state["seconds"] = base_seconds + elapsed
                 save(step + 1)

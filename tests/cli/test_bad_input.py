@@ -1,13 +1,8 @@
 """Bad input ends in one clear line on stderr and exit code 2, never a traceback."""
 
-import subprocess
-import sys
-
 import pytest
 
-
-def reason(*args: str, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "reasoning.cli", *args], capture_output=True, text=True, cwd=cwd)
+from tests.conftest import reason
 
 
 @pytest.mark.parametrize(

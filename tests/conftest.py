@@ -1,0 +1,21 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def reason(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run the `reason` CLI in a subprocess, as a user would."""
+    done = subprocess.run([sys.executable, "-m", "reasoning.cli", *args], capture_output=True, text=True, cwd=cwd)
+    if check and done.returncode != 0:
+        raise AssertionError(f"reason {' '.join(args)} failed:\n{done.stderr}")
+    return done
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """A tiny model really trained (pretrain + sft, a few real steps) through the CLI."""
+    out = tmp_path_factory.mktemp("tiny")
+    reason("train", "all", "--quick", "--out", str(out), check=True)
+    return out / "sft"
