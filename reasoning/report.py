@@ -143,7 +143,9 @@ def plot(rows: Sequence[Row], human: tuple[float, float, int] | None, path: Path
 
 def markdown(rows: Sequence[Row], human: tuple[float, float, int] | None, meta: dict[str, Any]) -> str:
     lines = ["# Accuracy against thinking time", ""]
-    for key in ("command", "task", "split", "model", "model_load_seconds", "machine", "torch", "started", "seed"):
+    for command in meta.get("commands", []):
+        lines.append(f"- **command**: `{command}`")
+    for key in ("task", "split", "model", "model_load_seconds", "machine", "torch", "started", "seed"):
         if key in meta:
             lines.append(f"- **{key.replace('_', ' ')}**: `{meta[key]}`")
     lines += ["", "![accuracy vs time](accuracy_vs_time.png)", ""]

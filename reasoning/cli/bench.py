@@ -60,8 +60,10 @@ def run(
         raise BadInput(f"--out {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     model, directory, load_seconds = load_model(model_dir)
+    command = shlex.join(["reason", *sys.argv[1:]])
+    previous = json.loads((out / "meta.json").read_text()).get("commands", []) if (out / "meta.json").exists() else []
     meta = {
-        "command": shlex.join(["reason", *sys.argv[1:]]),
+        "commands": previous + [command] if command not in previous else previous,  # every grid in this dir
         "task": task.name,
         "split": "file " + str(problems_file) if problems_file else split,
         "model": str(directory),
@@ -93,7 +95,7 @@ def run(
         records = run_bench(task, grid, budgets, problems, model, seed, Results(out / "results.jsonl"), on_record)
         progress.update(bar, completed=total)
     rows = write_report(out, records_in(out), meta)
-    print_rows(Console(), rows)
+    print_rows(rows)
     console.print(f"wrote {out / 'report.md'} and {out / 'accuracy_vs_time.png'} ({len(records)} cells)")
 
 
@@ -112,10 +114,11 @@ def report(directory: Path) -> None:
     meta_path = directory / "meta.json"
     meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
     rows = write_report(directory, records, meta)
-    print_rows(Console(), rows)
+    print_rows(rows)
 
 
-def print_rows(console: Console, rows: list[Row]) -> None:
+def print_rows(rows: list[Row]) -> None:
+    console = Console() if sys.stdout.isatty() else Console(width=140)  # no wrapped cells in logs
     table = Table(title="accuracy against thinking time")
     for column in ("strategy", "budget", "accuracy", "95% interval", "n", "median s", "p90 s", "tokens", "calls"):
         table.add_column(column, justify="left" if column in ("strategy", "budget") else "right")

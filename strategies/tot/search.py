@@ -57,12 +57,15 @@ class Search:
     def _thoughts(self, nodes: Sequence[int]) -> list[list[str]]:
         cfg, task = self.config, self.task
         prompts = [task.propose_prompt(self.node(n)["state"], cfg.k) for n in nodes]
-        if cfg.generate == "propose":
+        if cfg.generate == "propose":  # each completion lists steps; several are merged in order
             params = SamplingParams(
                 temperature=cfg.temperature, max_new_tokens=cfg.max_propose_tokens, stop=task.stop("propose")
             )
-            outs = self.meter.generate(prompts, params, n=1, seed=self.next_seed())
-            return [task.parse_thoughts(self.node(n)["state"], out[0].text) for n, out in zip(nodes, outs)]
+            outs = self.meter.generate(prompts, params, n=cfg.propose_samples, seed=self.next_seed())
+            return [
+                [t for c in out for t in task.parse_thoughts(self.node(n)["state"], c.text)]
+                for n, out in zip(nodes, outs)
+            ]
         params = SamplingParams(temperature=max(cfg.temperature, 0.7), max_new_tokens=cfg.max_propose_tokens, stop=("\n",))
         outs = self.meter.generate(prompts, params, n=cfg.samples, seed=self.next_seed())
         return [[line for c in out for line in task.parse_thoughts(self.node(n)["state"], c.text)[:1]] for n, out in zip(nodes, outs)]

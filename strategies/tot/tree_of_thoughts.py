@@ -27,6 +27,7 @@ class TreeOfThoughts:
     breadth: int = 5  # states kept per level (bfs), children tried per node (dfs)
     proposals: int = 8  # valid distinct children kept per expansion
     samples: int = 5  # thoughts sampled per state when generate=sample
+    propose_samples: int = 1  # propose completions per state, merged (use temperature > 0 with > 1)
     votes: int = 3  # value samples per state when value=vote
     threshold: float = 1.0  # dfs prunes states valued below this (label-weight scale, 0.001-20)
     c_uct: float = 1.0  # mcts exploration constant
@@ -37,7 +38,8 @@ class TreeOfThoughts:
     max_propose_tokens: int = 240
 
     def __post_init__(self) -> None:
-        for name in ("breadth", "proposals", "samples", "votes", "iterations", "max_depth", "max_propose_tokens"):
+        counts = ("breadth", "proposals", "samples", "propose_samples", "votes", "iterations", "max_depth")
+        for name in (*counts, "max_propose_tokens"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
 

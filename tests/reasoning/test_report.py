@@ -31,8 +31,8 @@ def test_declines_are_reported_not_hidden():
 def test_write_report_makes_png_and_markdown(tmp_path):
     records = [rec("io", b, i % 2 == 0, 0.1 * (i + 1), problem=str(i), problem_human_seconds=5.0, problem_human_solve_rate=0.9)
                for b in ("1s", "3s") for i in range(4)]
-    write_report(tmp_path, records, {"command": "reason bench x", "model": "m"})
+    write_report(tmp_path, records, {"commands": ["reason bench x", "reason bench y"], "model": "m"})
     md = (tmp_path / "report.md").read_text()
-    assert "## Budget 1s" in md and "| io | 50.0% |" in md and "reason bench x" in md and "Humans" in md
+    assert "## Budget 1s" in md and "| io | 50.0% |" in md and "reason bench x" in md and "reason bench y" in md and "Humans" in md
     assert (tmp_path / "accuracy_vs_time.png").read_bytes()[:4] == b"\x89PNG"
     assert human_baseline(records) == (5.0, 0.9, 4)

@@ -183,3 +183,15 @@ def test_settings_from_the_cli():
         create("tot", {"search": "astar"})
     with pytest.raises(BadInput):
         create("tot", {"breadth": "0"})
+
+
+def test_several_propose_samples_are_merged_in_order():
+    first = "4 + 9 = 13 (left: 10 13 13)\n\n"
+    second = "13 - 9 = 4 (left: 4 4 10)\n4 + 9 = 13 (left: 10 13 13)\n\n"
+    model = ScriptedModel(reply=lambda p, i: first if i % 2 == 0 else second, labels=lambda p: VALUES[state_of(p)])
+    config = TreeOfThoughts(search="bfs", propose_samples=2, temperature=0.8, max_depth=1)
+    result = config.solve(PROBLEM, model, TASK, Budget())
+    (kind, (prompts, params, n, seed)), *_ = model.calls
+    assert n == 2 and params.temperature == 0.8
+    assert [result.tree.nodes[c]["text"] for c in result.tree.successors(0)] == ["10 13 13", "4 4 10"]
+    assert result.extra["duplicate_thoughts"] == 1
