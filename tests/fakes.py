@@ -48,7 +48,8 @@ class ScriptedModel:
         rows = []
         for prompt in prompts:
             probs = self.labels(prompt)
-            rows.append([math.log(max(probs.get(label, 0.0), 1e-9)) for label in labels])
+            mass = [sum(p for name, p in probs.items() if name.startswith(label)) for label in labels]
+            rows.append([math.log(max(m, 1e-9)) for m in mass])
         return rows
 
     def count_tokens(self, text: str) -> int:

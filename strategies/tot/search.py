@@ -18,6 +18,15 @@ if TYPE_CHECKING:
     from strategies.tot.tree_of_thoughts import TreeOfThoughts
 
 
+def distinct_prefixes(labels: Sequence[str]) -> list[str]:
+    """The shortest equal-length prefixes that still tell the labels apart."""
+    for n in range(1, max(map(len, labels)) + 1):
+        prefixes = [label[:n] for label in labels]
+        if len(set(prefixes)) == len(labels):
+            return prefixes
+    return list(labels)
+
+
 class Search:
     """One search run. Node values are on the task's label-weight scale (ToT: 0.001 to 20)."""
 
@@ -127,7 +136,10 @@ class Search:
     def _logprob_values(self, prompts: list[str]) -> list[float]:
         """Expected label weight under the label distribution read in one forward pass."""
         labels, weights = self.task.value_labels, self.task.value_weights
-        rows = self.meter.label_logprobs(prompts, labels)
+        # label_prefix: read only the shortest prefixes that tell the labels apart (for a model
+        # trained to write nothing but these labels they carry the decision): one forward over
+        # the prompts instead of one over every prompt + label pair
+        rows = self.meter.label_logprobs(prompts, distinct_prefixes(labels) if self.config.label_prefix else labels)
         values = []
         for row in rows:
             probs = [math.exp(lp) for lp in row]

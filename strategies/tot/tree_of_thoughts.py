@@ -29,6 +29,7 @@ class TreeOfThoughts:
     samples: int = 5  # thoughts sampled per state when generate=sample
     propose_samples: int = 1  # propose completions per state, merged (use temperature > 0 with > 1)
     votes: int = 3  # value samples per state when value=vote
+    label_prefix: bool = False  # value=logprob reads label prefixes only (s/l/i): faster, approximate
     threshold: float = 1.0  # dfs prunes states valued below this (label-weight scale, 0.001-20)
     c_uct: float = 1.0  # mcts exploration constant
     iterations: int = 200  # mcts iterations when the budget does not stop it first

@@ -195,3 +195,10 @@ def test_several_propose_samples_are_merged_in_order():
     assert n == 2 and params.temperature == 0.8
     assert [result.tree.nodes[c]["text"] for c in result.tree.successors(0)] == ["10 13 13", "4 4 10"]
     assert result.extra["duplicate_thoughts"] == 1
+
+
+def test_label_prefix_reads_the_distinct_first_characters():
+    model = fake()
+    TreeOfThoughts(search="bfs", label_prefix=True, max_depth=1).solve(PROBLEM, model, TASK, Budget())
+    (labels,) = {tuple(args[1]) for kind, args in model.calls if kind == "label_logprobs"}
+    assert labels == ("s", "l", "i")
