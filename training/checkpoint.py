@@ -16,34 +16,21 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
-from transformers.utils import logging as hf_logging
 
+from reasoning.backends.hf import quiet
 from reasoning.errors import ModelNotFound
 
 CHECKPOINTS = "checkpoints"
 PREFIX = "step-"
 STATE = "state.json"  # written last inside a checkpoint
 MODEL_MARKER = "config.json"  # what makes a dir a transformers model
-
-
-@contextmanager
-def quiet() -> Iterator[None]:
-    """No transformers progress bars (they would break the training progress bar) inside."""
-    was = hf_logging.is_progress_bar_enabled()
-    hf_logging.disable_progress_bar()
-    try:
-        yield
-    finally:
-        if was:
-            hf_logging.enable_progress_bar()
 
 
 @dataclass(frozen=True)

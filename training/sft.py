@@ -10,6 +10,7 @@ from pathlib import Path
 
 from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
 
+from reasoning.backends.hf import quiet
 from reasoning.errors import BadInput
 from reasoning.protocols import Task
 from training import checkpoint, corpus, loop
@@ -41,7 +42,7 @@ class StageConfig(loop.StageConfig):
 
 
 def _load(init: Path) -> PreTrainedModel:
-    with checkpoint.quiet():
+    with quiet():
         return AutoModelForCausalLM.from_pretrained(init)
 
 
