@@ -19,7 +19,7 @@ from importlib import resources
 
 from reasoning.errors import BadInput
 from reasoning.protocols import Problem
-from tasks.arithmetic import ExprError, evaluate, fmt, remove_pair, solvable, steps
+from tasks.arithmetic import OPS, ExprError, evaluate, fmt, solvable, steps
 
 TARGET = Fraction(24)
 TEST_ROWS = range(900, 1000)
@@ -42,6 +42,20 @@ def _wrap(expr: str) -> str:
 
 def _numbers_text(numbers) -> str:
     return " ".join(fmt(x) for x in numbers)
+
+
+def _combine(state: State, a: Fraction, op: str, b: Fraction, result: Fraction) -> State | None:
+    """The state after replacing one a and one b by `result` (their expressions joined by op),
+    or None if the state does not hold both numbers."""
+    rest = list(state)
+    used = []
+    for x in (a, b):
+        item = next((item for item in rest if item[0] == x), None)
+        if item is None:
+            return None
+        rest.remove(item)
+        used.append(item[1])
+    return tuple(sorted(rest + [(result, f"{_wrap(used[0])} {op} {_wrap(used[1])}")]))
 
 
 @dataclass(frozen=True)
@@ -185,9 +199,9 @@ class Game24:
                 return answer
             return "".join(t + "\n" for t in path) + "Answer: " + answer + "\n"
         if style == "propose":
-            moves = self.successors(subject)
-            good = [t for t, child in moves if self.solvable(child)]
-            bad = [t for t, child in moves if not self.solvable(child)]
+            good, bad = [], []
+            for thought, child in self.successors(subject):
+                (good if self.solvable(child) else bad).append(thought)
             rng.shuffle(good)
             rng.shuffle(bad)
             chosen = (good + bad)[:8]  # steps that still reach 24 come first
@@ -255,13 +269,8 @@ class Game24:
         """Every valid next step from a state, as (thought text, the state it leads to)."""
         out = []
         for a, op, b, result in steps(self.key(state)):
-            rest = list(state)
-            used = []
-            for x in (a, b):
-                item = next(item for item in rest if item[0] == x)
-                rest.remove(item)
-                used.append(item[1])
-            child = tuple(sorted(rest + [(result, f"{_wrap(used[0])} {op} {_wrap(used[1])}")]))
+            child = _combine(state, a, op, b, result)
+            assert child is not None  # steps() only pairs numbers the state has
             thought = f"{fmt(a)} {op} {fmt(b)} = {fmt(result)} (left: {_numbers_text(self.key(child))})"
             out.append((thought, child))
         return out
@@ -281,17 +290,11 @@ class Game24:
             return None
         a, op, b, c, left = m.groups()
         a, b, c = _number(a), _number(b), _number(c)
-        if (op == "/" and b == 0) or {"+": a + b, "-": a - b, "*": a * b, "/": a / b if b else None}[op] != c:
+        if (op == "/" and b == 0) or OPS[op](a, b) != c:
             return None
-        rest = list(state)
-        used = []
-        for x in (a, b):
-            match = next((item for item in rest if item[0] == x), None)
-            if match is None:
-                return None
-            rest.remove(match)
-            used.append(match[1])
-        new = tuple(sorted(rest + [(c, f"{_wrap(used[0])} {op} {_wrap(used[1])}")]))
+        new = _combine(state, a, op, b, c)
+        if new is None:
+            return None
         if left is not None:
             try:
                 stated = sorted(_number(x) for x in left.split())
