@@ -99,14 +99,10 @@ def save(
     tmp = root / f".tmp-{final.name}-{os.getpid()}"
     try:
         tmp.mkdir()
-        with quiet():
-            model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
         torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
         torch.save(dict(rng or {}), tmp / "rng.pt")
-        _write_json(tmp / "train_config.json", dict(config))
-        _write_json(tmp / STATE, {**state, "step": step})
-        _fsync_tree(tmp)
+        # STATE last: it marks the checkpoint complete
+        _stage(tmp, model, tokenizer, {"train_config.json": dict(config), STATE: {**state, "step": step}})
         if final.exists():  # the same step saved again: move the old one aside first
             old = root / f".tmp-old-{final.name}-{os.getpid()}"
             final.rename(old)
@@ -121,6 +117,16 @@ def save(
     for older in _complete(root)[:-keep] if keep > 0 else []:
         shutil.rmtree(older, ignore_errors=True)
     return final
+
+
+def _stage(tmp: Path, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, files: Mapping[str, Any]) -> None:
+    """Write model, tokenizer and JSON `files` (in order) into the temp dir `tmp`, then fsync it."""
+    with quiet():
+        model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    for name, data in files.items():
+        _write_json(tmp / name, data)
+    _fsync_tree(tmp)
 
 
 def _complete(root: Path) -> list[Path]:
@@ -152,12 +158,7 @@ def publish(out: Path, model: PreTrainedModel, tokenizer: PreTrainedTokenizerBas
     tmp = out / f".tmp-final-{os.getpid()}"
     try:
         tmp.mkdir()
-        with quiet():
-            model.save_pretrained(tmp)
-        tokenizer.save_pretrained(tmp)
-        for name, data in files.items():
-            _write_json(tmp / name, data)
-        _fsync_tree(tmp)
+        _stage(tmp, model, tokenizer, files)
         (out / MODEL_MARKER).unlink(missing_ok=True)  # out/ is not a model until config.json is back
         _fsync_dir(out)
         names = sorted(p.name for p in tmp.iterdir() if p.name != MODEL_MARKER) + [MODEL_MARKER]
