@@ -33,7 +33,7 @@ def main() -> None:
     frontier = list(states.values())
     truth = [task.solvable(s) for s in frontier]
     results = {}
-    modes = {"logprob": TreeOfThoughts(value="logprob"),
+    modes = {"logprob": TreeOfThoughts(value="logprob", label_prefix=False),
              "logprob+prefix": TreeOfThoughts(value="logprob", label_prefix=True),
              "vote": TreeOfThoughts(value="vote", votes=args.votes)}
     for mode, config in modes.items():

@@ -7,6 +7,7 @@ decoding that drops finished rows from the batch. nanoGPT style: shapes in comme
 from __future__ import annotations
 
 import inspect
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -216,6 +217,8 @@ class Engine:
         if constraint is not None:
             constraint.reset()
         V = logits.size(-1)
+        stop_len = 2 * max((len(s) for s in params.stop), default=0)  # tokens are >= 1 character (2x: slack)
+        deadline = None if params.max_seconds is None else time.monotonic() + params.max_seconds
         while rows:
             # logits: (A, V) for the A active rows
             logp = F.log_softmax(logits, dim=-1)  # (A, V) raw model distribution
@@ -235,16 +238,22 @@ class Engine:
                 if t == self.eos:
                     done[r] = Completion(self.tok.decode(gen[r][:-1]), len(gen[r]), logprob[r], "stop")
                     continue
-                if params.stop:
+                # a stop string that just completed lies in the last few tokens: decode only those
+                tail = self.tok.decode(gen[r][-stop_len:]) if stop_len else ""
+                if any(s and s in tail for s in params.stop):
                     text = self.tok.decode(gen[r])
-                    ends = [text.find(s) + len(s) for s in params.stop if s and s in text]
-                    if ends:
-                        done[r] = Completion(text[: min(ends)], len(gen[r]), logprob[r], "stop")
-                        continue
+                    end = min(text.find(s) + len(s) for s in params.stop if s and s in text)
+                    done[r] = Completion(text[:end], len(gen[r]), logprob[r], "stop")
+                    continue
                 if len(gen[r]) >= limit[r]:
                     done[r] = Completion(self.tok.decode(gen[r]), len(gen[r]), logprob[r], "length")
                     continue
                 keep.append(a)
+            if deadline is not None and keep and time.monotonic() >= deadline:
+                for a in keep:
+                    r = rows[a]
+                    done[r] = Completion(self.tok.decode(gen[r]), len(gen[r]), logprob[r], "time")
+                keep = []
             history = torch.cat([history, tok[:, None]], dim=1)  # (A, t+1)
             if not keep:
                 break

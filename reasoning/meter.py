@@ -62,6 +62,9 @@ class Meter:
         if self.budget.tokens is not None:  # never generate past the token budget
             per_row = max(1, (self.budget.tokens - self.generated_tokens) // max(1, len(prompts) * n))
             params = replace(params, max_new_tokens=min(params.max_new_tokens, per_row))
+        if self.budget.seconds is not None:  # nor past the time budget
+            left = max(0.0, self.budget.seconds - self.seconds)
+            params = replace(params, max_seconds=left if params.max_seconds is None else min(params.max_seconds, left))
         self._charge_prompts(prompts)
         out = self.model.generate(prompts, params, n=n, seed=seed, constraint=constraint)
         self.generated_tokens += sum(c.tokens for row in out for c in row)

@@ -95,6 +95,10 @@ class Task(Protocol):
         """Thought lines in a propose response (unchecked)."""
         ...
 
+    def step_prompt(self, state: Hashable, k: int = 0) -> str:
+        """A prompt whose sampled completions start with one next step from the state."""
+        ...
+
     def value_prompt(self, state: Hashable, k: int = 0) -> str: ...
 
     def expand(self, state: Hashable, thought: str) -> Hashable | None:

@@ -18,8 +18,11 @@ class SamplingParams:
     top_k: int = 0  # 0 = no top-k cut
     max_new_tokens: int = 128
     stop: tuple[str, ...] = ()
+    max_seconds: float | None = None  # stop decoding after this long (finish_reason "time")
 
     def __post_init__(self) -> None:
+        if self.max_seconds is not None and self.max_seconds < 0:
+            raise BadInput(f"max_seconds must be >= 0, got {self.max_seconds}")
         if self.temperature < 0:
             raise BadInput(f"temperature must be >= 0, got {self.temperature}")
         if not 0 < self.top_p <= 1:
@@ -84,7 +87,7 @@ class Completion:
     text: str
     tokens: int  # generated tokens, including any stop string
     logprob: float  # sum of the sampled tokens' log-probabilities under the sampling distribution's model
-    finish_reason: str  # "stop" | "length"
+    finish_reason: str  # "stop" | "length" | "time" (params.max_seconds ran out)
 
 
 @dataclass(frozen=True)

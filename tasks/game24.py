@@ -164,12 +164,17 @@ class Game24:
         text = self.state_text(state)
         return self._shots("propose", k, text) + self._prompt("propose", text)
 
+    def step_prompt(self, state: State, k: int = 0) -> str:
+        """The cot prompt on a state's numbers: a sampled completion's first line is one next step."""
+        text = self.state_text(state)
+        return self._shots("cot", k, text) + self._prompt("cot", text)
+
     def value_prompt(self, state: State, k: int = 0) -> str:
         text = self.state_text(state)
         return self._shots("value", k, text) + self._prompt("value", text)
 
     def stop(self, style: str) -> tuple[str, ...]:
-        return ("\n",) if style in ("io", "value") else ("\n\n",)
+        return ("\n",) if style in ("io", "value") else ("\n\n",)  # cot, step, propose: a blank line
 
     # -- reference responses (training corpora) ----------------------------------------------
     def solution_path(self, state: State, rng: random.Random) -> list[str] | None:
@@ -183,29 +188,27 @@ class Game24:
             path.append(thought)
         return path if state[0][0] == TARGET else None
 
+    def _worked(self, state: State, rng: random.Random, steps: bool) -> str | None:
+        """A random solution from a state: its steps (cot) and answer line, or the answer alone (io)."""
+        path = self.solution_path(state, rng)
+        if path is None:
+            return None
+        final = state
+        for t in path:
+            final = self.expand(final, t)
+        answer = f"{self.answer(final)}\n"
+        return "".join(t + "\n" for t in path) + "Answer: " + answer + "\n" if steps else answer
+
     def response(self, style: str, subject, rng: random.Random) -> str | None:
         """Reference response (ending in its stop string) for a Problem (io, cot) or a State
-        (propose, value); None where there is none to learn (an unsolvable problem)."""
+        (propose, value, step); None where there is none to learn (an unsolvable problem or state)."""
         if style in ("io", "cot"):
-            state = self.initial_state(subject)
-            path = self.solution_path(state, rng)
-            if path is None:
-                return None
-            final = state
-            for t in path:
-                final = self.expand(final, t)
-            answer = f"{self.answer(final)}\n"
-            if style == "io":
-                return answer
-            return "".join(t + "\n" for t in path) + "Answer: " + answer + "\n"
-        if style == "propose":
-            good, bad = [], []
-            for thought, child in self.successors(subject):
-                (good if self.solvable(child) else bad).append(thought)
-            rng.shuffle(good)
-            rng.shuffle(bad)
-            chosen = (good + bad)[:8]  # steps that still reach 24 come first
-            return "".join(t + "\n" for t in chosen) + "\n"
+            return self._worked(self.initial_state(subject), rng, steps=style == "cot")
+        if style == "step":  # cot on a state, its numbers taken as the puzzle (fractions bracketed)
+            numbers = self.key(subject)
+            return self._worked(tuple(sorted((x, fmt(x) if x.denominator == 1 else f"({fmt(x)})") for x in numbers)), rng, steps=True)
+        if style == "propose":  # every valid step, in one fixed order: judging them is the value prompt's job
+            return "".join(t + "\n" for t in self.thoughts(subject)) + "\n"
         if style == "value":
             return ("sure" if self.solvable(subject) else "impossible") + "\n"
         raise BadInput(f"unknown prompt style {style!r}")

@@ -9,10 +9,12 @@ Time is measured on a monotonic clock around the strategy call only.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,7 @@ class Results:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._locked = False
 
     def read(self) -> list[dict[str, Any]]:
         if not self.path.exists():
@@ -85,6 +88,26 @@ class Results:
             data = self.path.read_bytes()
             if data and not data.endswith(b"\n"):
                 self.path.write_bytes(data[: data.rfind(b"\n") + 1])
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold a lock beside the file while a bench writes it: a second bench on the same file
+        is refused (it would run the same cells twice, and two runs on one CPU slow each other).
+        Re-entrant: holding it already, this object may take it again."""
+        if self._locked:
+            yield
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(self.path.name + ".lock"), "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise BadInput(f"another bench is writing {self.path}; wait for it to finish") from None
+            self._locked = True
+            try:
+                yield
+            finally:
+                self._locked = False
 
     def append(self, rec: Mapping[str, Any]) -> None:
         with self.path.open("a") as f:
@@ -115,23 +138,24 @@ def run_bench(
     (finished earlier or now). `on_record` sees each new record (for progress display)."""
     if not strategies or not budgets or not problems:
         raise BadInput("a bench needs at least one strategy, one budget and one problem")
-    done: dict[tuple, dict[str, Any]] = {}
-    if results is not None:
-        results.repair()
-        done = {cell_key(r): r for r in results.read()}
-    out = []
-    for name, budget, problem in cells(strategies, budgets, problems):
-        key = (name, str(budget), problem.text, seed)
-        if key in done:
-            out.append(done[key])
-            continue
-        _, rec = solve_one(problem, model, task, strategies[name], budget, seed, name)
+    with results.exclusive() if results is not None else nullcontext():
+        done: dict[tuple, dict[str, Any]] = {}
         if results is not None:
-            results.append(rec)
-        out.append(rec)
-        if on_record is not None:
-            on_record(rec)
-    return out
+            results.repair()
+            done = {cell_key(r): r for r in results.read()}
+        out = []
+        for name, budget, problem in cells(strategies, budgets, problems):
+            key = (name, str(budget), problem.text, seed)
+            if key in done:
+                out.append(done[key])
+                continue
+            _, rec = solve_one(problem, model, task, strategies[name], budget, seed, name)
+            if results is not None:
+                results.append(rec)
+            out.append(rec)
+            if on_record is not None:
+                on_record(rec)
+        return out
 
 
 def read_problems(task: Task, path: Path) -> list[Problem]:

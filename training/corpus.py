@@ -1,8 +1,9 @@
 """Training data made from a Task's train split, only through the Task protocol.
 
 A block is a prompt followed by its reference response (the response ends in its stop string),
-in one of four styles: io and cot (one per problem and solution path), propose and value (one
-per search state reached from a train problem). Two outputs:
+in one of five styles: io and cot (one per problem and solution path), propose, value and step
+(one per search state reached from a train problem; step is the cot prompt on a state that can
+still succeed). Two outputs:
 
 - pretrain_documents: each document is several blocks of one style concatenated, which is what a
   k-shot prompt continued by the model looks like;
@@ -22,32 +23,36 @@ from reasoning.errors import BadInput
 from reasoning.protocols import Problem, Task
 
 PROBLEM_STYLES = ("io", "cot")  # a block per (problem, solution path)
-STATE_STYLES = ("propose", "value")  # a block per search state
+STATE_STYLES = ("propose", "value", "step")  # a block per search state
 STYLES = PROBLEM_STYLES + STATE_STYLES
 
 
 @dataclass(frozen=True)
 class CorpusConfig:
-    """Sizes of the corpus mixtures. The defaults feed the default stages (about 9M characters
-    of pretraining text in 16k documents; 16k SFT pairs, 3.3M characters)."""
+    """Sizes of the corpus mixtures. The defaults feed the default stages (about 12M characters
+    of pretraining text in 25k documents; 38k SFT pairs, 4.6M characters)."""
 
     problems: int | None = None  # train problems used (a seeded sample); None = all of them
     paths: int = 6  # random solution paths drawn per problem (io, cot; duplicates dropped)
     propose_states: int = 14_000  # propose pool: every initial state plus this many other states
-    value_states: int = 6_000  # value pool, split evenly over the value labels (fewer if short)
+    initial_repeats: int = 3  # each initial state is this many times in the propose pool
+    value_states: int | None = None  # value pool: this many states (a seeded sample); None = all
+    min_label_share: float = 0.3  # rarer value labels are repeated up to this share of the pool
     # pretraining: documents per style, each of doc_blocks[0]..doc_blocks[1] blocks
-    io_docs: int = 4_000
+    io_docs: int = 3_000
     cot_docs: int = 5_000
-    propose_docs: int = 4_000
-    value_docs: int = 3_000
+    propose_docs: int = 3_000
+    value_docs: int = 12_000
+    step_docs: int = 1_500
     doc_blocks: tuple[int, int] = (2, 8)
     # sft: pairs per style; k worked examples in the prompt with probability shot_probs[k]
     io_pairs: int = 3_000
-    cot_pairs: int = 5_000
-    propose_pairs: int = 5_000
-    value_pairs: int = 3_000
+    cot_pairs: int = 6_000
+    propose_pairs: int = 6_000
+    value_pairs: int = 20_000
+    step_pairs: int = 3_000
     shot_probs: tuple[float, ...] = (0.7, 0.1, 0.1, 0.1)
-    max_chars: int = 1_000  # longest SFT prompt + response (k is lowered until it fits)
+    max_chars: int = 1_020  # longest SFT prompt + response (k is lowered until it fits)
 
     def __post_init__(self) -> None:
         lo, hi = self.doc_blocks
@@ -55,16 +60,18 @@ class CorpusConfig:
             raise BadInput(f"doc_blocks must be 1 <= lo <= hi, got {self.doc_blocks}")
         if not self.shot_probs or min(self.shot_probs) < 0 or sum(self.shot_probs) <= 0:
             raise BadInput(f"shot_probs must be non-negative weights, got {self.shot_probs}")
-        if self.paths < 1 or (self.problems is not None and self.problems < 1):
-            raise BadInput("paths and problems must be at least 1")
+        if self.paths < 1 or self.initial_repeats < 1 or (self.problems is not None and self.problems < 1):
+            raise BadInput("paths, initial_repeats and problems must be at least 1")
+        if not 0 <= self.min_label_share < 1:
+            raise BadInput(f"min_label_share must be in [0, 1), got {self.min_label_share}")
 
     @classmethod
     def quick(cls) -> CorpusConfig:
         """A small corpus (built in about a second) for tests and `--quick` runs."""
         return cls(
             problems=24, paths=2, propose_states=100, value_states=100,
-            io_docs=60, cot_docs=60, propose_docs=40, value_docs=40,
-            io_pairs=60, cot_pairs=60, propose_pairs=60, value_pairs=60,
+            io_docs=60, cot_docs=60, propose_docs=40, value_docs=40, step_docs=20,
+            io_pairs=60, cot_pairs=60, propose_pairs=60, value_pairs=60, step_pairs=30,
         )  # fmt: skip
 
 
@@ -78,6 +85,7 @@ class Pools:
     cot: tuple[tuple[Problem, str], ...]
     propose: tuple[tuple[Hashable, str], ...]
     value: tuple[tuple[Hashable, str], ...]
+    step: tuple[tuple[Hashable, str], ...]
 
     def of(self, style: str) -> tuple[tuple[object, str], ...]:
         return getattr(self, style)
@@ -103,6 +111,23 @@ def _problem_pool(task: Task, style: str, problems: list[Problem], paths: int, s
     return pool
 
 
+def _value_pool(task: Task, states: list[Hashable], min_share: float, rng: random.Random) -> list[tuple[Hashable, str]]:
+    """Every state with its reference label; a label rarer than min_share of the pool (most
+    states cannot reach the goal) has its states repeated until it is about that share."""
+    by_label: dict[str, list[Hashable]] = {}
+    for state in states:
+        label = task.response("value", state, rng)
+        if label is not None:
+            by_label.setdefault(label, []).append(state)
+    total = sum(map(len, by_label.values()))
+    pool = []
+    for label, group in by_label.items():
+        repeats = max(1, round(min_share * total / len(group)))
+        pool += [(s, label) for s in group] * repeats
+    rng.shuffle(pool)
+    return pool
+
+
 def pools(task: Task, cfg: CorpusConfig, seed: int) -> Pools:
     """Responses for train problems (io, cot) and for states reached from them (propose, value)."""
     problems = _train_problems(task, cfg, seed)
@@ -117,24 +142,25 @@ def pools(task: Task, cfg: CorpusConfig, seed: int) -> Pools:
 
     rng = random.Random(f"{seed}-propose")
     others = [s for text, s in states.items() if text not in initial]
-    chosen = list(initial.values()) + rng.sample(others, min(cfg.propose_states, len(others)))
+    chosen = list(initial.values()) * cfg.initial_repeats
+    chosen += rng.sample(others, min(cfg.propose_states, len(others)))
     propose = [(s, r) for s in chosen if (r := task.response("propose", s, rng)) is not None]
 
-    # value: group states by their reference label, then take equally many of each label
     rng = random.Random(f"{seed}-value")
-    by_label: dict[str, list[Hashable]] = {}
-    for state in states.values():
-        label = task.response("value", state, rng)
-        if label is not None:
-            by_label.setdefault(label, []).append(state)
-    per_label = min([cfg.value_states // max(len(by_label), 1)] + [len(v) for v in by_label.values()])
-    value = [(s, label) for label, group in by_label.items() for s in rng.sample(group, per_label)]
+    value_states = list(states.values())
+    if cfg.value_states is not None and cfg.value_states < len(value_states):
+        value_states = rng.sample(value_states, cfg.value_states)
+    value = _value_pool(task, value_states, cfg.min_label_share, rng)
+
+    rng = random.Random(f"{seed}-step")  # chain of thought from every later state that can still succeed
+    step = [(s, r) for s in others if (r := task.response("step", s, rng)) is not None]
 
     return Pools(
         io=tuple(_problem_pool(task, "io", problems, cfg.paths, seed)),
         cot=tuple(_problem_pool(task, "cot", problems, cfg.paths, seed)),
         propose=tuple(propose),
         value=tuple(value),
+        step=tuple(step),
     )
 
 
@@ -146,6 +172,8 @@ def prompt(task: Task, style: str, subject: object, k: int = 0) -> str:
         return task.propose_prompt(subject, k)  # type: ignore[arg-type]
     if style == "value":
         return task.value_prompt(subject, k)  # type: ignore[arg-type]
+    if style == "step":
+        return task.step_prompt(subject, k)  # type: ignore[arg-type]
     raise BadInput(f"unknown style {style!r}: use one of {', '.join(STYLES)}")
 
 

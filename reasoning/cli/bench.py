@@ -59,44 +59,46 @@ def run(
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
-    model, directory, load_seconds = load_model(model_dir)
-    command = shlex.join(["reason", *sys.argv[1:]])
-    previous = json.loads((out / "meta.json").read_text()).get("commands", []) if (out / "meta.json").exists() else []
-    meta = {
-        "commands": previous + [command] if command not in previous else previous,  # every grid in this dir
-        "task": task.name,
-        "split": "file " + str(problems_file) if problems_file else split,
-        "model": str(directory),
-        "model_load_seconds": round(load_seconds, 2),
-        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
-        "torch": torch.__version__,
-        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "seed": seed,
-    }
-    _write_json(out / "meta.json", meta)
-    console = Console(stderr=True)
-    total = len(grid) * len(budgets) * len(problems)
-    tally: dict[str, list[int]] = {name: [0, 0] for name in grid}
+    results = Results(out / "results.jsonl")
+    with results.exclusive():  # before meta.json: a refused second bench changes nothing
+        model, directory, load_seconds = load_model(model_dir)
+        command = shlex.join(["reason", *sys.argv[1:]])
+        previous = json.loads((out / "meta.json").read_text()).get("commands", []) if (out / "meta.json").exists() else []
+        meta = {
+            "commands": previous + [command] if command not in previous else previous,  # every grid in this dir
+            "task": task.name,
+            "split": "file " + str(problems_file) if problems_file else split,
+            "model": str(directory),
+            "model_load_seconds": round(load_seconds, 2),
+            "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
+            "torch": torch.__version__,
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "seed": seed,
+        }
+        _write_json(out / "meta.json", meta)
+        console = Console(stderr=True)
+        total = len(grid) * len(budgets) * len(problems)
+        tally: dict[str, list[int]] = {name: [0, 0] for name in grid}
 
-    def describe() -> str:
-        return "  ".join(f"{n} {c}/{t}" for n, (c, t) in tally.items())
+        def describe() -> str:
+            return "  ".join(f"{n} {c}/{t}" for n, (c, t) in tally.items())
 
-    with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        TextColumn("eta"), TimeRemainingColumn(), console=console,
-    ) as progress:
-        bar = progress.add_task(describe(), total=total)
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("eta"), TimeRemainingColumn(), console=console,
+        ) as progress:
+            bar = progress.add_task(describe(), total=total)
 
-        def on_record(rec: dict[str, Any]) -> None:
-            tally[rec["strategy"]][0] += bool(rec["correct"])
-            tally[rec["strategy"]][1] += 1
-            progress.update(bar, advance=1, description=describe())
+            def on_record(rec: dict[str, Any]) -> None:
+                tally[rec["strategy"]][0] += bool(rec["correct"])
+                tally[rec["strategy"]][1] += 1
+                progress.update(bar, advance=1, description=describe())
 
-        records = run_bench(task, grid, budgets, problems, model, seed, Results(out / "results.jsonl"), on_record)
-        progress.update(bar, completed=total)
-    rows = write_report(out, records_in(out), meta)
-    print_rows(rows)
-    console.print(f"wrote {out / 'report.md'} and {out / 'accuracy_vs_time.png'} ({len(records)} cells)")
+            records = run_bench(task, grid, budgets, problems, model, seed, results, on_record)
+            progress.update(bar, completed=total)
+        rows = write_report(out, records_in(out), meta)
+        print_rows(rows)
+        console.print(f"wrote {out / 'report.md'} and {out / 'accuracy_vs_time.png'} ({len(records)} cells)")
 
 
 def records_in(directory: Path) -> list[dict[str, Any]]:

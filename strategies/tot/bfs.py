@@ -19,5 +19,7 @@ def bfs(search: Search) -> None:
         if not alive or search.meter.exhausted():
             return
         values = search.evaluate(alive)
+        if search.answer() is not None:  # a lookahead (value=rollout) reached the goal
+            return
         ranked = sorted(zip(values, alive), key=lambda pair: -pair[0])  # stable: ties keep proposal order
         frontier = [node for _, node in ranked[: search.config.breadth]]

@@ -63,10 +63,11 @@ class Search:
         return max(self.task.value_weights)
 
     # -- expand: thoughts -> child states ----------------------------------------------------
-    def _thoughts(self, nodes: Sequence[int]) -> list[list[str]]:
+    def thoughts(self, nodes: Sequence[int]) -> list[list[str]]:
+        """The thought lines the model generates for each node, in one batched call (unchecked)."""
         cfg, task = self.config, self.task
-        prompts = [task.propose_prompt(self.node(n)["state"], cfg.k) for n in nodes]
         if cfg.generate == "propose":  # each completion lists steps; several are merged in order
+            prompts = [task.propose_prompt(self.node(n)["state"], cfg.k) for n in nodes]
             params = SamplingParams(
                 temperature=cfg.temperature, max_new_tokens=cfg.max_propose_tokens, stop=task.stop("propose")
             )
@@ -75,6 +76,8 @@ class Search:
                 [t for c in out for t in task.parse_thoughts(self.node(n)["state"], c.text)]
                 for n, out in zip(nodes, outs)
             ]
+        # sample: the first line of each of `samples` chains of thought started from the state
+        prompts = [task.step_prompt(self.node(n)["state"], cfg.k) for n in nodes]
         params = SamplingParams(temperature=max(cfg.temperature, 0.7), max_new_tokens=cfg.max_propose_tokens, stop=("\n",))
         outs = self.meter.generate(prompts, params, n=cfg.samples, seed=self.next_seed())
         return [[line for c in out for line in task.parse_thoughts(self.node(n)["state"], c.text)[:1]] for n, out in zip(nodes, outs)]
@@ -86,7 +89,7 @@ class Search:
         if not nodes:
             return []
         task, added = self.task, []
-        for node, thoughts in zip(nodes, self._thoughts(nodes)):
+        for node, thoughts in zip(nodes, self.thoughts(nodes)):
             state = self.node(node)["state"]
             siblings: set[str] = set()
             kept = 0
@@ -127,7 +130,11 @@ class Search:
         if unique:
             states = {self.node(n)["text"]: self.node(n)["state"] for n in todo}
             prompts = [self.task.value_prompt(states[t], self.config.k) for t in unique]
-            values = self._logprob_values(prompts) if self.config.value == "logprob" else self._vote_values(prompts)
+            if self.config.value == "rollout":
+                firsts = {self.node(n)["text"]: n for n in reversed(todo)}  # the first node of each text
+                values = self._rollout_values([firsts[t] for t in unique])
+            else:
+                values = self._logprob_values(prompts) if self.config.value == "logprob" else self._vote_values(prompts)
             self._value_cache.update(zip(unique, values))
         for n in todo:
             self.node(n)["value"] = self._value_cache[self.node(n)["text"]]
@@ -146,6 +153,46 @@ class Search:
             total = sum(probs) or 1.0
             values.append(sum(w * p / total for w, p in zip(weights, probs)))
         return values
+
+    def _rollout_values(self, nodes: list[int]) -> list[float]:
+        """Lookahead, as the ToT paper's value prompt does in text: the model continues a chain
+        of thought from each state (`rollouts` samples, one batched call) and the task checks
+        every step. A rollout that reaches the goal counts as the top label and its steps join
+        the tree as a found answer; any other counts as the lowest label."""
+        cfg, task = self.config, self.task
+        weights = task.value_weights
+        prompts = [task.step_prompt(self.node(n)["state"], cfg.k) for n in nodes]
+        params = SamplingParams(
+            temperature=0.0 if cfg.rollouts == 1 else cfg.rollout_temperature,
+            max_new_tokens=cfg.max_rollout_tokens, stop=task.stop("step"),
+        )
+        outs = self.meter.generate(prompts, params, n=cfg.rollouts, seed=self.next_seed())
+        values = []
+        for node, out in zip(nodes, outs):
+            hits = sum(self._follow(node, c.text) for c in out)
+            values.append((hits * max(weights) + (len(out) - hits) * min(weights)) / len(out))
+        return values
+
+    def _follow(self, node: int, text: str) -> bool:
+        """Walk a rollout's steps from a node; if they reach an answer, add them to the tree."""
+        state, path = self.node(node)["state"], []
+        for thought in self.task.parse_thoughts(state, text):
+            state = self.task.expand(state, thought)
+            if state is None:
+                return False  # a wrong step (or the chain's closing answer line before a terminal state)
+            path.append((thought, state))
+            if self.task.is_terminal(state):
+                break
+        if not path or self.task.answer(path[-1][1]) is None:
+            return False
+        if self.answer() is None:  # keep the tree small: one found path is enough
+            parent = node
+            for thought, child in path:
+                terminal = self.task.is_terminal(child)
+                answer = self.task.answer(child) if terminal else None
+                parent = add_child(self.graph, parent, thought, child, self.task.state_text(child), terminal, answer)
+                self.node(parent)["rollout"] = True
+        return True
 
     def _vote_values(self, prompts: list[str]) -> list[float]:
         """The ToT paper's sampled evaluation: each sampled label maps to its weight (20 / 1 /

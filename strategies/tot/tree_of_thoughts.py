@@ -23,24 +23,27 @@ class TreeOfThoughts:
     name: ClassVar[str] = "tot"
     search: Literal["bfs", "dfs", "mcts"] = "bfs"
     generate: Literal["propose", "sample"] = "propose"  # one prompt lists steps | independent samples
-    value: Literal["logprob", "vote"] = "logprob"  # label probabilities | sampled votes
+    value: Literal["logprob", "vote", "rollout"] = "rollout"  # label probabilities | sampled labels | lookahead
     breadth: int = 5  # states kept per level (bfs), children tried per node (dfs)
-    proposals: int = 8  # valid distinct children kept per expansion
+    proposals: int = 48  # valid distinct children kept per expansion (the propose prompt lists every step)
     samples: int = 5  # thoughts sampled per state when generate=sample
     propose_samples: int = 1  # propose completions per state, merged (use temperature > 0 with > 1)
     votes: int = 3  # value samples per state when value=vote
-    label_prefix: bool = False  # value=logprob reads label prefixes only (s/l/i): faster, approximate
+    rollouts: int = 1  # chains of thought per state when value=rollout (1: greedy)
+    rollout_temperature: float = 0.8  # of the rollouts when rollouts > 1
+    max_rollout_tokens: int = 160
+    label_prefix: bool = True  # value=logprob reads label prefixes only (s/l/i): 6x faster; False reads whole labels
     threshold: float = 1.0  # dfs prunes states valued below this (label-weight scale, 0.001-20)
     c_uct: float = 1.0  # mcts exploration constant
     iterations: int = 200  # mcts iterations when the budget does not stop it first
     max_depth: int = 10
     k: int = 0  # worked examples in propose and value prompts
     temperature: float = 0.0  # of the propose prompt
-    max_propose_tokens: int = 240
+    max_propose_tokens: int = 1024
 
     def __post_init__(self) -> None:
-        counts = ("breadth", "proposals", "samples", "propose_samples", "votes", "iterations", "max_depth")
-        for name in (*counts, "max_propose_tokens"):
+        counts = ("breadth", "proposals", "samples", "propose_samples", "votes", "rollouts", "iterations", "max_depth")
+        for name in (*counts, "max_propose_tokens", "max_rollout_tokens"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
 

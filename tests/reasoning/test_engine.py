@@ -313,3 +313,13 @@ def test_top_k_1_and_tiny_top_p_are_greedy(lm):
     top_k = lm.generate(PROMPTS, SamplingParams(temperature=1.0, top_k=1, max_new_tokens=15), n=3, seed=9)
     top_p = lm.generate(PROMPTS, SamplingParams(temperature=0.7, top_p=1e-6, max_new_tokens=15), n=3, seed=9)
     assert texts(top_k) == texts(top_p) == [[row[0].text] * 3 for row in greedy]
+
+
+def test_max_seconds_stops_decoding(lm):
+    out = lm.generate(["a", "bc"], SamplingParams(temperature=1.0, max_new_tokens=50, max_seconds=0.0), n=2, seed=1)
+    # the deadline has passed after the first token: every row stops there, with what it has
+    assert all((c.tokens, c.finish_reason) == (1, "time") for row in out for c in row)
+    full = lm.generate(["a"], SamplingParams(temperature=0, max_new_tokens=5, max_seconds=None))
+    assert full[0][0].finish_reason == "length" and full[0][0].tokens == 5
+    with pytest.raises(BadInput):
+        SamplingParams(max_seconds=-1)

@@ -28,3 +28,12 @@ def test_meter_stops_on_seconds():
     meter = Meter(ScriptedModel(), Budget(seconds=10), clock=lambda: next(ticks))
     assert not meter.exhausted()
     assert meter.stop_reason() == "seconds"
+
+
+def test_meter_passes_the_seconds_left_to_the_model():
+    ticks = iter([0.0, 4.0, 12.0, 12.0])
+    model = ScriptedModel()
+    meter = Meter(model, Budget(seconds=10), clock=lambda: next(ticks))
+    meter.generate(["p"], SamplingParams(max_seconds=30))  # 4 s used: 6 s left
+    meter.generate(["p"], SamplingParams())  # past the budget: nothing left
+    assert [params.max_seconds for _, (_, params, _, _) in model.calls] == [6.0, 0.0]

@@ -110,11 +110,20 @@ def test_reference_responses_verify(task):
 def test_value_and_propose_references(task):
     rng = random.Random(0)
     s = task.initial_state(task.parse_problem("4 9 10 13"))
-    lines = task.response("propose", s, rng).splitlines()
-    steps = [line for line in lines if line]
-    assert 1 <= len(steps) <= 8 and all(task.expand(s, t) is not None for t in steps)
-    assert task.solvable(task.expand(s, steps[0]))  # steps that still reach 24 come first
+    text = task.response("propose", s, rng)
+    steps = text.splitlines()[:-1]
+    assert text.endswith("\n\n") and steps == task.thoughts(s)  # every valid step, one fixed order
+    assert len(steps) == 30 and "13 - 9 = 4 (left: 4 4 10)" in steps
+    assert all(task.expand(s, t) is not None for t in steps)
     assert task.response("value", s, rng) == "sure\n"
+    # step: the cot prompt and a worked solution on a later state, its numbers taken as the puzzle
+    later = task.expand(s, "13 - 9 = 4 (left: 4 4 10)")
+    assert task.step_prompt(later) == "Input: 4 4 10\nSteps:\n"
+    worked = task.response("step", later, rng)
+    assert worked.endswith("\n\n") and worked.splitlines()[-2].startswith("Answer: ")
+    value, literals = evaluate(task.parse(worked).split("=")[0])
+    assert value == 24 and sorted(literals) == [4, 4, 10]
+    assert task.response("step", task.expand(s, "4 + 9 = 13 (left: 10 13 13)"), rng) is None
     dead = task.expand(s, "4 + 9 = 13 (left: 10 13 13)")
     assert not task.solvable(dead) and task.response("value", dead, rng) == "impossible\n"
 

@@ -49,6 +49,16 @@ def test_run_bench_resumes_and_ignores_a_torn_line(tmp_path):
     assert [r["problem"] for r in lines] == ["4 9 10 13", "1 1 4 6"] and len(records) == 2
 
 
+def test_a_second_bench_on_the_same_results_is_refused(tmp_path):
+    results = Results(tmp_path / "r.jsonl")
+    problems = [TASK.parse_problem("4 9 10 13")]
+    with Results(results.path).exclusive():  # as if another bench were running
+        with pytest.raises(BadInput, match="another bench"):
+            run_bench(TASK, {"cot": ChainOfThought()}, [Budget(calls=1)], problems, fake(), results=results)
+    assert not results.path.exists()  # the refused bench wrote nothing
+    assert len(run_bench(TASK, {"cot": ChainOfThought()}, [Budget(calls=1)], problems, fake(), results=results)) == 1
+
+
 def test_read_problems_reports_every_bad_line(tmp_path):
     good = tmp_path / "p.txt"
     good.write_text("4 9 10 13\n\n# a comment\n1 1 4 6\n")

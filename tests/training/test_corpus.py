@@ -71,8 +71,8 @@ def test_corpus_shape_and_determinism():
     assert docs == corpus.pretrain_documents(task, cfg, 1, material)
     assert pairs == corpus.sft_pairs(task, cfg, 1, material)
     assert docs != corpus.pretrain_documents(task, cfg, 2, material)
-    assert len(docs) == cfg.io_docs + cfg.cot_docs + cfg.propose_docs + cfg.value_docs
-    assert len(pairs) == cfg.io_pairs + cfg.cot_pairs + cfg.propose_pairs + cfg.value_pairs
+    assert len(docs) == sum(getattr(cfg, f"{style}_docs") for style in corpus.STYLES)
+    assert len(pairs) == sum(getattr(cfg, f"{style}_pairs") for style in corpus.STYLES)
     stops = {s for style in corpus.STYLES for s in task.stop(style)}
     assert all(r and any(r.endswith(s) for s in stops) for _, r in pairs)
     assert all(len(p) + len(r) <= cfg.max_chars for p, r in pairs)
@@ -80,10 +80,18 @@ def test_corpus_shape_and_determinism():
     assert all(d.count("Input:") + d.count("Numbers:") >= cfg.doc_blocks[0] for d in docs)
 
 
-def test_value_pool_is_balanced():
+def test_value_pool_repeats_the_rare_label():
     task = Game24()
-    material = corpus.pools(task, replace(CorpusConfig.quick(), value_states=60), seed=0)
+    cfg = replace(CorpusConfig.quick(), value_states=60, min_label_share=0.3)
+    material = corpus.pools(task, cfg, seed=0)
     labels = [r for _, r in material.value]
-    assert len(labels) == 60 and labels.count("sure\n") == labels.count("impossible\n") == 30
+    sure = {task.state_text(s) for s, r in material.value if r == "sure\n"}
+    impossible = {task.state_text(s) for s, r in material.value if r == "impossible\n"}
+    assert len(sure) + len(impossible) == 60 and not sure & impossible  # each sampled state, one label
+    assert labels.count("impossible\n") == len(impossible)  # the common label is not repeated
+    assert labels.count("sure\n") == len(sure) * round(0.3 * 60 / len(sure))
+    assert all(task.solvable(s) == (r == "sure\n") for s, r in material.value)
     texts = [task.state_text(s) for s, _ in material.propose]
-    assert len(texts) == len(set(texts))  # states deduplicated
+    initial = {task.state_text(task.initial_state(p)) for p in task.problems("train")}
+    assert all(texts.count(t) == cfg.initial_repeats for t in set(texts) if t in initial)
+    assert all(texts.count(t) == 1 for t in set(texts) if t not in initial)  # others deduplicated

@@ -62,6 +62,11 @@ def reply(prompt: str, i: int) -> str:
     return "".join(line + "\n" for line in PROPOSALS[state_of(prompt)]) + "\n"
 
 
+def tot(**settings) -> TreeOfThoughts:
+    """The mechanics tests script label probabilities: value=logprob unless a test says otherwise."""
+    return TreeOfThoughts(**{"value": "logprob", **settings})
+
+
 def fake() -> ScriptedModel:
     return ScriptedModel(reply=reply, labels=lambda prompt: VALUES[state_of(prompt)])
 
@@ -72,12 +77,12 @@ def expanded_states(model: ScriptedModel) -> list[str]:
 
 def test_bfs_keeps_the_best_breadth_states_per_level():
     model = fake()
-    result = TreeOfThoughts(search="bfs", breadth=1).solve(PROBLEM, model, TASK, Budget())
+    result = tot(search="bfs", breadth=1).solve(PROBLEM, model, TASK, Budget())
     # level 1 keeps the top-valued "6 9 13"; its children are valued, "6 22" is kept; a dead end
     assert expanded_states(model) == ["4 9 10 13", "6 9 13", "6 22"]
     assert result.answer is None and result.stop_reason == "done"
     model = fake()
-    result = TreeOfThoughts(search="bfs", breadth=2).solve(PROBLEM, model, TASK, Budget())
+    result = tot(search="bfs", breadth=2).solve(PROBLEM, model, TASK, Budget())
     assert expanded_states(model) == ["4 9 10 13", "6 9 13", "4 4 10", "4 6", "6 22"]  # best first
     assert result.answer == "4 * (10 - (13 - 9)) = 24"
     assert TASK.verify(PROBLEM, result.answer)
@@ -88,7 +93,7 @@ def test_bfs_keeps_the_best_breadth_states_per_level():
 
 
 def test_tree_records_states_thoughts_values_and_exports():
-    result = TreeOfThoughts(search="bfs", breadth=2).solve(PROBLEM, fake(), TASK, Budget())
+    result = tot(search="bfs", breadth=2).solve(PROBLEM, fake(), TASK, Budget())
     graph = result.tree
     assert isinstance(graph, nx.DiGraph)
     root_children = {graph.nodes[c]["text"] for c in graph.successors(0)}
@@ -103,7 +108,7 @@ def test_tree_records_states_thoughts_values_and_exports():
 
 
 def test_save_tree_json_and_graphml(tmp_path):
-    result = TreeOfThoughts(search="bfs", breadth=2).solve(PROBLEM, fake(), TASK, Budget())
+    result = tot(search="bfs", breadth=2).solve(PROBLEM, fake(), TASK, Budget())
     save_tree(result.tree, tmp_path / "t.json")
     data = json.loads((tmp_path / "t.json").read_text())
     assert len(data["nodes"]) == result.tree.number_of_nodes() and data["edges"][0]["thought"]
@@ -115,25 +120,25 @@ def test_save_tree_json_and_graphml(tmp_path):
 
 def test_dfs_prunes_below_threshold_and_backtracks():
     model = fake()
-    result = TreeOfThoughts(search="dfs", threshold=0.3).solve(PROBLEM, model, TASK, Budget())
+    result = tot(search="dfs", threshold=0.3).solve(PROBLEM, model, TASK, Budget())
     # best first: "6 9 13" and its subtree (dead ends), backtrack, then "4 4 10" -> "4 6" -> 24.
     # "10 13 13" (value below the threshold) is never expanded; nor is "8 10".
     assert expanded_states(model) == ["4 9 10 13", "6 9 13", "6 22", "13 15", "4 4 10", "4 6"]
     assert result.answer == "4 * (10 - (13 - 9)) = 24"
     model = fake()  # a higher threshold prunes "6 22" (0.5) and "13 15" (0.4) before expanding them
-    TreeOfThoughts(search="dfs", threshold=1.0).solve(PROBLEM, model, TASK, Budget())
+    tot(search="dfs", threshold=1.0).solve(PROBLEM, model, TASK, Budget())
     assert expanded_states(model) == ["4 9 10 13", "6 9 13", "4 4 10", "4 6"]
 
 
 def test_dfs_threshold_can_prune_everything():
     model = fake()
-    result = TreeOfThoughts(search="dfs", threshold=25.0).solve(PROBLEM, model, TASK, Budget())
+    result = tot(search="dfs", threshold=25.0).solve(PROBLEM, model, TASK, Budget())
     assert expanded_states(model) == ["4 9 10 13"] and result.answer is None
 
 
 def test_mcts_selects_by_uct_and_backs_up():
     model = fake()
-    result = TreeOfThoughts(search="mcts", c_uct=0.1, iterations=50).solve(PROBLEM, model, TASK, Budget())
+    result = tot(search="mcts", c_uct=0.1, iterations=50).solve(PROBLEM, model, TASK, Budget())
     assert result.answer == "4 * (10 - (13 - 9)) = 24"
     # low exploration: first the top-valued "6 9 13" branch, whose backed-up value falls,
     # then "4 4 10" overtakes it
@@ -149,20 +154,20 @@ def test_mcts_selects_by_uct_and_backs_up():
 def test_mcts_stops_when_the_tree_is_exhausted():
     model = ScriptedModel(reply=lambda p, i: "4 + 9 = 13 (left: 10 13 13)\n\n" if "4 9 10 13" in p else "10 + 13 = 23 (left: 13 23)\n\n",
                           labels=lambda p: {"impossible": 1.0})
-    result = TreeOfThoughts(search="mcts", iterations=1000).solve(PROBLEM, model, TASK, Budget())
+    result = tot(search="mcts", iterations=1000).solve(PROBLEM, model, TASK, Budget())
     assert result.answer is None and result.stop_reason == "done" and len(model.calls) < 20
 
 
 @pytest.mark.parametrize("search", ["bfs", "dfs", "mcts"])
 def test_every_search_stops_on_the_budget(search):
     model = fake()
-    result = TreeOfThoughts(search=search).solve(PROBLEM, model, TASK, Budget(calls=2))
+    result = tot(search=search).solve(PROBLEM, model, TASK, Budget(calls=2))
     assert result.stop_reason == "calls" and len(model.calls) == 2 and result.answer is None
 
 
 def test_vote_values_use_sampled_labels():
     model = fake()
-    result = TreeOfThoughts(search="bfs", breadth=2, value="vote", votes=3).solve(PROBLEM, model, TASK, Budget())
+    result = tot(search="bfs", breadth=2, value="vote", votes=3).solve(PROBLEM, model, TASK, Budget())
     assert result.answer == "4 * (10 - (13 - 9)) = 24"
     value_calls = [args for kind, args in model.calls if kind == "generate" and args[0][0].endswith("Can reach 24: ")]
     assert value_calls and all(args[2] == 3 for args in value_calls)
@@ -173,8 +178,12 @@ def test_vote_values_use_sampled_labels():
 def test_sample_generation_takes_one_thought_per_sample():
     lines = PROPOSALS["4 9 10 13"]
     model = ScriptedModel(reply=lambda p, i: lines[i % len(lines)] + "\n", labels=lambda p: VALUES[state_of(p)])
-    result = TreeOfThoughts(search="bfs", generate="sample", samples=5, max_depth=1).solve(PROBLEM, model, TASK, Budget())
+    result = tot(search="bfs", generate="sample", samples=5, max_depth=1).solve(PROBLEM, model, TASK, Budget())
     assert {result.tree.nodes[c]["text"] for c in result.tree.successors(0)} == {"10 13 13", "6 9 13", "4 4 10"}
+    (kind, (prompts, params, n, seed)), *_ = model.calls
+    # each sample is the first line of a chain of thought started from the state
+    assert prompts == [TASK.step_prompt(TASK.initial_state(PROBLEM))] and prompts[0].endswith("Steps:\n")
+    assert (kind, n, params.stop) == ("generate", 5, ("\n",)) and params.temperature > 0
 
 
 def test_settings_from_the_cli():
@@ -189,7 +198,7 @@ def test_several_propose_samples_are_merged_in_order():
     first = "4 + 9 = 13 (left: 10 13 13)\n\n"
     second = "13 - 9 = 4 (left: 4 4 10)\n4 + 9 = 13 (left: 10 13 13)\n\n"
     model = ScriptedModel(reply=lambda p, i: first if i % 2 == 0 else second, labels=lambda p: VALUES[state_of(p)])
-    config = TreeOfThoughts(search="bfs", propose_samples=2, temperature=0.8, max_depth=1)
+    config = tot(search="bfs", propose_samples=2, temperature=0.8, max_depth=1)
     result = config.solve(PROBLEM, model, TASK, Budget())
     (kind, (prompts, params, n, seed)), *_ = model.calls
     assert n == 2 and params.temperature == 0.8
@@ -199,6 +208,49 @@ def test_several_propose_samples_are_merged_in_order():
 
 def test_label_prefix_reads_the_distinct_first_characters():
     model = fake()
-    TreeOfThoughts(search="bfs", label_prefix=True, max_depth=1).solve(PROBLEM, model, TASK, Budget())
+    tot(search="bfs", label_prefix=True, max_depth=1).solve(PROBLEM, model, TASK, Budget())
     (labels,) = {tuple(args[1]) for kind, args in model.calls if kind == "label_logprobs"}
     assert labels == ("s", "l", "i")
+
+
+ROLLOUTS = {  # chains of thought from a state (value=rollout): only the one from "4 4 10" is right
+    "4 4 10": "10 - 4 = 6 (left: 4 6)\n4 * 6 = 24 (left: 24)\nAnswer: 4 * (10 - 4) = 24\n\n",
+    "6 9 13": "13 - 9 = 4 (left: 4 6)\n4 * 6 = 25 (left: 25)\nAnswer: 6 * (13 - 9) = 25\n\n",  # wrong arithmetic
+    "10 13 13": "13 - 10 = 3 (left: 3 13)\n3 + 13 = 16 (left: 16)\nAnswer: (13 - 10) + 13 = 16\n\n",  # no 24
+}
+
+
+def rollout_reply(prompt: str, i: int) -> str:
+    return ROLLOUTS[state_of(prompt)] if prompt.endswith("Steps:\n") else reply(prompt, i)
+
+
+@pytest.mark.parametrize("search", ["bfs", "dfs", "mcts"])
+def test_rollout_values_look_ahead_and_keep_the_path_that_reaches_24(search):
+    model = ScriptedModel(reply=rollout_reply)
+    result = TreeOfThoughts(search=search, value="rollout").solve(PROBLEM, model, TASK, Budget())
+    assert result.answer == "4 * (10 - (13 - 9)) = 24" and TASK.verify(PROBLEM, result.answer)
+    # one call lists the first steps, one batched call rolls out from all three children; then stop
+    (_, (proposed, _, _, _)), (_, (rolled, params, n, _)) = model.calls
+    assert [state_of(p) for p in rolled] == ["10 13 13", "6 9 13", "4 4 10"] and (n, params.temperature) == (1, 0.0)
+    g = result.tree
+    value = {g.nodes[c]["text"]: g.nodes[c]["value"] for c in g.successors(0)}
+    assert value == {"4 4 10": 20.0, "6 9 13": 0.001, "10 13 13": 0.001}
+    found = [d for _, d in g.nodes(data=True) if d.get("rollout")]
+    assert [d["text"] for d in found] == ["4 6", "24"] and found[-1]["answer"] == result.answer
+
+
+def test_several_rollouts_are_sampled_and_averaged():
+    miss = "4 + 4 = 8 (left: 8 10)\n8 + 10 = 18 (left: 18)\nAnswer: (4 + 4) + 10 = 18\n\n"
+
+    def sampled(prompt: str, i: int) -> str:  # from "4 4 10" one sample in three reaches 24
+        if prompt.endswith("Steps:\n") and state_of(prompt) == "4 4 10":
+            return ROLLOUTS["4 4 10"] if i % 3 == 0 else miss
+        return rollout_reply(prompt, i)
+
+    model = ScriptedModel(reply=sampled)
+    result = TreeOfThoughts(value="rollout", rollouts=3, rollout_temperature=0.5).solve(PROBLEM, model, TASK, Budget())
+    _, (rolled, params, n, _) = model.calls[1]
+    assert (n, params.temperature) == (3, 0.5)
+    node = next(c for c in result.tree.successors(0) if result.tree.nodes[c]["text"] == "4 4 10")
+    assert result.tree.nodes[node]["value"] == pytest.approx((20 + 2 * 0.001) / 3)
+    assert result.answer == "4 * (10 - (13 - 9)) = 24"
