@@ -1,5 +1,7 @@
-"""Value evaluation by `logprob` (label probabilities, one forward pass) versus `vote` (sampled
-labels, the ToT paper's way) on the same frontier. Prints seconds and agreement; not a test.
+"""State evaluation on the same frontier by each value mode: `logprob` (label probabilities, one
+forward pass; whole labels or their first characters), `vote` (sampled labels, the ToT paper's
+way) and `rollout` (a greedy chain of thought from the state, checked by the task). Prints seconds,
+ranking quality against exact solvability, and agreement with logprob; not a test.
 
     python benchmarks/value_modes.py [MODEL_DIR] [--puzzles 20] [--votes 3]
 """
@@ -35,7 +37,8 @@ def main() -> None:
     results = {}
     modes = {"logprob": TreeOfThoughts(value="logprob", label_prefix=False),
              "logprob+prefix": TreeOfThoughts(value="logprob", label_prefix=True),
-             "vote": TreeOfThoughts(value="vote", votes=args.votes)}
+             f"vote x{args.votes}": TreeOfThoughts(value="vote", votes=args.votes),
+             "rollout": TreeOfThoughts(value="rollout")}
     for mode, config in modes.items():
         search = Search(config, Meter(model, Budget()), task, task.initial_state(task.problems("val")[0]), seed=0)
         nodes = [add_child(search.graph, ROOT, "", s, task.state_text(s), False, None) for s in frontier]
@@ -43,27 +46,21 @@ def main() -> None:
         values = search.evaluate(nodes)
         seconds = time.monotonic() - start
         results[mode] = (values, seconds, search.meter.usage())
-    (lp, lp_s, lp_u), (vote, vote_s, vote_u) = results["logprob"], results["vote"]
-    prefix_s = results["logprob+prefix"][1]
     threshold = 1.0  # the DFS default: above it a state counts as promising
-    agree = sum((a >= threshold) == (b >= threshold) for a, b in zip(lp, vote)) / len(frontier)
-    def accuracy(values):
-        return sum((v >= threshold) == t for v, t in zip(values, truth)) / len(frontier)
-    print(f"frontier: {len(frontier)} distinct states from {args.puzzles} val puzzles "
-          f"({sum(truth)} solvable)")
-    print(f"logprob: {lp_s:.2f} s total, {1000 * lp_s / len(frontier):.1f} ms/state, {lp_u.calls} call(s), "
-          f"accuracy vs exact solvability {accuracy(lp):.1%}")
-    print(f"logprob+prefix: {prefix_s:.2f} s total, {1000 * prefix_s / len(frontier):.1f} ms/state, "
-          f"accuracy {accuracy(results['logprob+prefix'][0]):.1%}")
-    print(f"vote x{args.votes}: {vote_s:.2f} s total, {1000 * vote_s / len(frontier):.1f} ms/state, "
-          f"{vote_u.calls} call(s), {vote_u.generated_tokens} generated tokens, accuracy {accuracy(vote):.1%}")
-    for mode, (values, _, _) in results.items():
+    print(f"frontier: {len(frontier)} distinct states from {args.puzzles} val puzzles ({sum(truth)} solvable)")
+    print(f"ranking: P(a solvable state is valued above an unsolvable one), ties count half; "
+          f"accuracy and agreement: value >= {threshold} read as 'solvable'")
+    logprob = results["logprob"][0]
+    for mode, (values, seconds, usage) in results.items():
         sure = [v for v, t in zip(values, truth) if t]
         dead = [v for v, t in zip(values, truth) if not t]
-        ranked = sum(a > b for a in sure for b in dead) / max(1, len(sure) * len(dead))
-        print(f"{mode}: mean value of solvable states {sum(sure) / len(sure):.2f}, of unsolvable "
-              f"{sum(dead) / len(dead):.2f}; P(solvable ranked above unsolvable) = {ranked:.1%}")
-    print(f"agreement of logprob and vote (value >= {threshold}): {agree:.1%}; vote takes {vote_s / max(lp_s, 1e-9):.2f}x the time of logprob")
+        ranked = sum((a > b) + 0.5 * (a == b) for a in sure for b in dead) / max(1, len(sure) * len(dead))
+        accuracy = sum((v >= threshold) == t for v, t in zip(values, truth)) / len(frontier)
+        agree = sum((a >= threshold) == (b >= threshold) for a, b in zip(values, logprob)) / len(frontier)
+        print(f"{mode:>15}: {seconds:5.2f} s ({1000 * seconds / len(frontier):4.1f} ms/state, {usage.calls} call(s), "
+              f"{usage.generated_tokens} generated tokens)  ranking {ranked:.1%}  accuracy {accuracy:.1%}  "
+              f"mean value solvable {sum(sure) / len(sure):.2f} / unsolvable {sum(dead) / len(dead):.2f}  "
+              f"agreement with logprob {agree:.1%}")
 
 
 if __name__ == "__main__":

@@ -106,6 +106,18 @@ def declines(rows: Sequence[Row]) -> list[str]:
     return out
 
 
+def _point_labels(xs: Sequence[float], ys: Sequence[float], budgets: Sequence[str]) -> list[tuple[float, float, str]]:
+    """One label per run of points that coincide (same accuracy, x within 15%), e.g. a strategy
+    whose cost does not depend on the budget gets '0.5s-4s' instead of four stacked labels."""
+    runs: list[tuple[float, float, list[str]]] = []
+    for x, y, budget in zip(xs, ys, budgets):
+        if runs and runs[-1][1] == y and abs(x - runs[-1][0]) <= 0.15 * max(abs(runs[-1][0]), 1e-9):
+            runs[-1][2].append(budget)
+        else:
+            runs.append((x, y, [budget]))
+    return [(x, y, b[0] if len(b) == 1 else f"{b[0]}-{b[-1]}") for x, y, b in runs]
+
+
 def plot(rows: Sequence[Row], human: tuple[float, float, int] | None, path: Path) -> None:
     """accuracy_vs_time.png: accuracy vs mean seconds (log x) and vs mean generated tokens."""
     import matplotlib
@@ -122,8 +134,8 @@ def plot(rows: Sequence[Row], human: tuple[float, float, int] | None, path: Path
             ys = [r.accuracy for r in rs]
             err = [[r.accuracy - r.low for r in rs], [r.high - r.accuracy for r in rs]]
             ax.errorbar(xs, ys, yerr=err, marker="o", capsize=3, label=s)
-            for x, y, r in zip(xs, ys, rs):
-                ax.annotate(r.budget, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            for x, y, text in _point_labels(xs, ys, [r.budget for r in rs]):
+                ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
         if human is not None and attr == "mean_seconds":
             ax.scatter([human[0]], [human[1]], marker="*", s=160, color="black", zorder=5,
                        label=f"humans (24.csv, {human[2]} puzzles)")

@@ -30,7 +30,7 @@ STYLES = PROBLEM_STYLES + STATE_STYLES
 @dataclass(frozen=True)
 class CorpusConfig:
     """Sizes of the corpus mixtures. The defaults feed the default stages (about 12M characters
-    of pretraining text in 25k documents; 38k SFT pairs, 4.6M characters)."""
+    of pretraining text in 24.5k documents; 38k SFT pairs, 5.8M characters)."""
 
     problems: int | None = None  # train problems used (a seeded sample); None = all of them
     paths: int = 6  # random solution paths drawn per problem (io, cot; duplicates dropped)

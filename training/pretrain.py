@@ -15,8 +15,8 @@ from training.tokenizer import build_tokenizer
 
 @dataclass(frozen=True)
 class StageConfig(loop.StageConfig):
-    """Pretraining settings. The default takes about 15 minutes on 2 CPU cores (bf16 autocast):
-    about 1 minute to build the corpus, then ~13.6k tokens/s (0.6 s a step)."""
+    """Pretraining settings. The default takes about 21 minutes on 2 CPU cores (bf16 autocast):
+    about 1 minute to build the corpus, then ~11.2k tokens/s (0.73 s a step)."""
 
     steps: int = 1600  # 1600 x 16 x 512 = 13.1M tokens, about 1.1 passes over the corpus
     batch_size: int = 16

@@ -1,6 +1,6 @@
 import pytest
 
-from reasoning.report import declines, human_baseline, summarize, wilson, write_report
+from reasoning.report import _point_labels, declines, human_baseline, summarize, wilson, write_report
 
 
 def rec(strategy, budget, correct, seconds=1.0, problem="p", **extra):
@@ -36,3 +36,10 @@ def test_write_report_makes_png_and_markdown(tmp_path):
     assert "## Budget 1s" in md and "| io | 50.0% |" in md and "reason bench x" in md and "reason bench y" in md and "Humans" in md
     assert (tmp_path / "accuracy_vs_time.png").read_bytes()[:4] == b"\x89PNG"
     assert human_baseline(records) == (5.0, 0.9, 4)
+
+
+def test_coinciding_points_share_one_label():
+    xs, ys = [0.20, 0.21, 0.20, 1.0, 2.0], [0.25, 0.25, 0.25, 0.3, 0.3]
+    labels = _point_labels(xs, ys, ["0.5s", "1s", "2s", "4s", "8s"])
+    assert [text for _, _, text in labels] == ["0.5s-2s", "4s", "8s"]
+    assert [text for _, _, text in _point_labels([0, 0], [0.1, 0.2], ["1s", "2s"])] == ["1s", "2s"]
