@@ -158,20 +158,24 @@ class Search:
         """Lookahead, as the ToT paper's value prompt does in text: the model continues a chain
         of thought from each state (`rollouts` samples, one batched call) and the task checks
         every step. A rollout that reaches the goal counts as the top label and its steps join
-        the tree as a found answer; any other counts as the lowest label."""
+        the tree as a found answer. One that misses proves nothing (the model may have chosen
+        badly), so it counts as the value prompt's estimate (one forward pass for all of them)."""
         cfg, task = self.config, self.task
-        weights = task.value_weights
         prompts = [task.step_prompt(self.node(n)["state"], cfg.k) for n in nodes]
         params = SamplingParams(
             temperature=0.0 if cfg.rollouts == 1 else cfg.rollout_temperature,
             max_new_tokens=cfg.max_rollout_tokens, stop=task.stop("step"),
         )
         outs = self.meter.generate(prompts, params, n=cfg.rollouts, seed=self.next_seed())
-        values = []
-        for node, out in zip(nodes, outs):
-            hits = sum(self._follow(node, c.text) for c in out)
-            values.append((hits * max(weights) + (len(out) - hits) * min(weights)) / len(out))
-        return values
+        hits = [sum(self._follow(node, c.text) for c in out) for node, out in zip(nodes, outs)]
+        missed = [i for i, h in enumerate(hits) if h < cfg.rollouts]
+        if self.answer() is not None or self.meter.exhausted():
+            estimates = [min(task.value_weights)] * len(missed)  # the search is over: skip the call
+        else:
+            estimates = self._logprob_values([task.value_prompt(self.node(nodes[i])["state"], cfg.k) for i in missed])
+        estimate = dict(zip(missed, estimates))
+        top = max(task.value_weights)
+        return [(h * top + (cfg.rollouts - h) * estimate.get(i, 0.0)) / cfg.rollouts for i, h in enumerate(hits)]
 
     def _follow(self, node: int, text: str) -> bool:
         """Walk a rollout's steps from a node; if they reach an answer, add them to the tree."""

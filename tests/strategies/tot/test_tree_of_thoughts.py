@@ -254,3 +254,25 @@ def test_several_rollouts_are_sampled_and_averaged():
     node = next(c for c in result.tree.successors(0) if result.tree.nodes[c]["text"] == "4 4 10")
     assert result.tree.nodes[node]["value"] == pytest.approx((20 + 2 * 0.001) / 3)
     assert result.answer == "4 * (10 - (13 - 9)) = 24"
+
+
+def test_a_missed_rollout_counts_as_the_value_prompts_estimate():
+    scripts = {  # no rollout from the first level reaches 24; from "4 6" one does
+        "4 4 10": "4 + 4 = 8 (left: 8 10)\n8 + 10 = 18 (left: 18)\nAnswer: (4 + 4) + 10 = 18\n\n",
+        "6 9 13": ROLLOUTS["6 9 13"],
+        "10 13 13": ROLLOUTS["10 13 13"],
+        "6 22": "6 + 22 = 28 (left: 28)\nAnswer: 6 + 22 = 28\n\n",
+        "13 15": "13 + 15 = 28 (left: 28)\nAnswer: 13 + 15 = 28\n\n",
+        "8 10": "8 + 10 = 18 (left: 18)\nAnswer: 8 + 10 = 18\n\n",
+        "4 6": "4 * 6 = 24 (left: 24)\nAnswer: 4 * 6 = 24\n\n",
+    }
+    model = ScriptedModel(reply=lambda p, i: scripts[state_of(p)] if p.endswith("Steps:\n") else reply(p, i),
+                          labels=lambda p: VALUES[state_of(p)])
+    result = TreeOfThoughts(value="rollout", breadth=2).solve(PROBLEM, model, TASK, Budget())
+    # propose, roll out, then the value prompt for the states whose rollouts missed; level 2 the same
+    # until a rollout from "4 6" reaches 24 (no value call after that)
+    assert [kind for kind, _ in model.calls] == ["generate", "generate", "label_logprobs", "generate", "generate"]
+    g = result.tree
+    value = {g.nodes[c]["text"]: g.nodes[c]["value"] for c in g.successors(0)}
+    assert value == pytest.approx({"6 9 13": 0.95 * 20 + 0.05, "4 4 10": 0.7 * 20 + 0.3, "10 13 13": 0.98 * 0.001 + 0.02})
+    assert result.answer == "4 * (10 - (13 - 9)) = 24"
