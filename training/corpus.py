@@ -16,7 +16,7 @@ tests/training/test_corpus.py, which checks the built corpora line by line).
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass
 
 from reasoning.errors import BadInput
@@ -194,16 +194,20 @@ def _counts(cfg: CorpusConfig, kind: str) -> dict[str, int]:
     return {style: getattr(cfg, f"{style}_{kind}") for style in STYLES}
 
 
+def _decks(material: Pools, counts: dict[str, int], rng: random.Random) -> Iterator[tuple[str, int, _Deck]]:
+    """(style, how many to draw, a deck over that style's pool) for each style that has both."""
+    for style, n in counts.items():
+        items = material.of(style)
+        if items and n > 0:
+            yield style, n, _Deck(items, rng)
+
+
 def pretrain_documents(task: Task, cfg: CorpusConfig, seed: int, material: Pools | None = None) -> list[str]:
     """Documents of several same-style blocks (zero-shot prompt + response) each, shuffled."""
     material = material or pools(task, cfg, seed)
     rng = random.Random(f"{seed}-documents")
     docs = []
-    for style, n in _counts(cfg, "docs").items():
-        items = material.of(style)
-        if not items or n <= 0:
-            continue
-        deck = _Deck(items, rng)
+    for style, n, deck in _decks(material, _counts(cfg, "docs"), rng):
         for _ in range(n):
             blocks = [deck.draw() for _ in range(rng.randint(*cfg.doc_blocks))]
             docs.append("".join(prompt(task, style, subject) + response for subject, response in blocks))
@@ -217,11 +221,7 @@ def sft_pairs(task: Task, cfg: CorpusConfig, seed: int, material: Pools | None =
     rng = random.Random(f"{seed}-sft")
     ks = list(range(len(cfg.shot_probs)))
     pairs = []
-    for style, n in _counts(cfg, "pairs").items():
-        items = material.of(style)
-        if not items or n <= 0:
-            continue
-        deck = _Deck(items, rng)
+    for style, n, deck in _decks(material, _counts(cfg, "pairs"), rng):
         for _ in range(n):
             subject, response = deck.draw()
             k = rng.choices(ks, weights=cfg.shot_probs)[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from reasoning.errors import BadInput
@@ -24,8 +24,6 @@ class StageConfig(loop.StageConfig):
     lr: float = 2e-3
     warmup: int = 100
     ckpt_every: int = 100
-    model: ModelConfig = field(default_factory=ModelConfig)
-    corpus: CorpusConfig = field(default_factory=CorpusConfig)
 
     @classmethod
     def quick(cls) -> StageConfig:
