@@ -23,6 +23,16 @@ class Problem:
 
 
 @runtime_checkable
+class Grammar(Protocol):
+    """What a response may say, line by line: the output type of constrained decoding."""
+
+    def lines(self, done: Sequence[str]) -> Sequence[str] | None:
+        """The lines that may come after the completed lines `done` (each without its newline);
+        None means anything may."""
+        ...
+
+
+@runtime_checkable
 class LanguageModel(Protocol):
     """Batch-first model interface. Every method takes a list of prompts."""
 
@@ -34,7 +44,8 @@ class LanguageModel(Protocol):
         seed: int = 0,
         constraint: Any = None,
     ) -> list[list[Completion]]:
-        """n completions for each prompt (one prefill per prompt, n samples from it)."""
+        """n completions for each prompt (one prefill per prompt, n samples from it). `constraint`
+        is a Grammar every completion must follow (or a backend's own logits processor)."""
         ...
 
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:
@@ -70,6 +81,11 @@ class Task(Protocol):
 
     def response(self, style: str, problem: Problem, rng: Any) -> str | None:
         """A reference response in a style (for training corpora); None if the task has none."""
+        ...
+
+    def grammar(self, style: str, subject: Any) -> Grammar:
+        """What a response of this style to a problem (or search state) may say, for constrained
+        decoding; BadInput if the style has no grammar."""
         ...
 
     def stop(self, style: str) -> tuple[str, ...]:

@@ -53,16 +53,24 @@ def parse_pairs(pairs: Iterable[str]) -> dict[str, str]:
 
 
 def apply(config: C, overrides: dict[str, str]) -> C:
-    """A copy of `config` with overrides converted to each field's declared type.
+    """A copy of `config` with overrides converted to each field's declared type; a dotted key
+    (`base.k`) sets a field of a nested config.
     Unknown keys and values of the wrong type raise BadInput naming the valid choices."""
     hints = typing.get_type_hints(type(config))
     fields = {f.name for f in dataclasses.fields(config) if f.init}  # type: ignore[arg-type]
-    changes = {}
+    changes: dict[str, Any] = {}
+    nested: dict[str, dict[str, str]] = {}  # "base.k=3" sets k of the config in field base
     for key, raw in overrides.items():
+        head, dot, rest = key.partition(".")
+        if dot and head in fields and dataclasses.is_dataclass(getattr(config, head)):
+            nested.setdefault(head, {})[rest] = raw
+            continue
         if key not in fields:
             valid = ", ".join(sorted(fields)) or "none"
             raise BadInput(f"unknown setting {key!r} for {type(config).__name__}; valid settings: {valid}")
         changes[key] = _convert(key, raw, hints[key])
+    for head, inner in nested.items():
+        changes[head] = apply(getattr(config, head), inner)
     try:
         return dataclasses.replace(config, **changes)  # type: ignore[type-var]
     except (ValueError, TypeError) as e:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +28,12 @@ def majority(answers: Sequence[str | None]) -> str | None:
     counts = Counter(normalize(a) for a in votes)
     best = max(counts.values())
     return next(a for a in votes if counts[normalize(a)] == best)
+
+
+def _claimed(task: Task, answer: str | None) -> str | None:
+    """The answer if it claims to solve the problem (matches the task's answer pattern), else None:
+    a chain that ends honestly on another value (as constrained chains do) casts no vote."""
+    return answer if answer is not None and re.fullmatch(task.answer_pattern, answer) else None
 
 
 @dataclass(frozen=True)
@@ -55,7 +62,7 @@ class SelfConsistency:
             n = min(self.n, self.max_samples - len(texts))
             batch = self.base.sample(problem, meter, task, n, seed + round_, self.temperature)
             texts += [c.text for c in batch]
-            answers += [task.parse(c.text) for c in batch]
+            answers += [_claimed(task, task.parse(c.text)) for c in batch]
             round_ += 1
         return Result(
             answer=majority(answers),

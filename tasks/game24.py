@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import cached_property, lru_cache
@@ -56,6 +57,32 @@ def _combine(state: State, a: Fraction, op: str, b: Fraction, result: Fraction) 
         rest.remove(item)
         used.append(item[1])
     return tuple(sorted(rest + [(result, f"{_wrap(used[0])} {op} {_wrap(used[1])}")]))
+
+
+@dataclass(frozen=True)
+class Worked:
+    """Grammar of a worked response from `start`: with steps (cot), each line a valid step as
+    `successors` writes it, then the answer line those steps make (`Answer: expr = value`, true
+    even when value is not 24), then the blank line that ends it; without steps (io), one line
+    `expr = value` for any way of combining all the numbers. The model still chooses every step."""
+
+    task: Game24
+    start: State
+    steps: bool = True
+
+    def lines(self, done: Sequence[str]) -> Sequence[str] | None:
+        if not self.steps:
+            return None if done else self.task.finals(self.start)
+        state = self.start
+        for i, line in enumerate(done):
+            if len(state) == 1:  # line i is the answer line: then only the closing blank line
+                return [""] if i == len(done) - 1 else None
+            state = self.task.expand(state, line)
+            if state is None:  # a line written without this grammar: nothing to hold to
+                return None
+        if len(state) == 1:
+            return [f"Answer: {state[0][1]} = {fmt(state[0][0])}"]
+        return self.task.thoughts(state)
 
 
 @dataclass(frozen=True)
@@ -199,19 +226,36 @@ class Game24:
         answer = f"{self.answer(final)}\n"
         return "".join(t + "\n" for t in path) + "Answer: " + answer + "\n" if steps else answer
 
+    def _as_puzzle(self, state: State) -> State:
+        """A state's numbers taken as a new puzzle (what the step prompt asks): fractions bracketed."""
+        return tuple(sorted((x, fmt(x) if x.denominator == 1 else f"({fmt(x)})") for x in self.key(state)))
+
     def response(self, style: str, subject, rng: random.Random) -> str | None:
         """Reference response (ending in its stop string) for a Problem (io, cot) or a State
         (propose, value, step); None where there is none to learn (an unsolvable problem or state)."""
         if style in ("io", "cot"):
             return self._worked(self.initial_state(subject), rng, steps=style == "cot")
-        if style == "step":  # cot on a state, its numbers taken as the puzzle (fractions bracketed)
-            numbers = self.key(subject)
-            return self._worked(tuple(sorted((x, fmt(x) if x.denominator == 1 else f"({fmt(x)})") for x in numbers)), rng, steps=True)
+        if style == "step":
+            return self._worked(self._as_puzzle(subject), rng, steps=True)
         if style == "propose":  # every valid step, in one fixed order: judging them is the value prompt's job
             return "".join(t + "\n" for t in self.thoughts(subject)) + "\n"
         if style == "value":
             return ("sure" if self.solvable(subject) else "impossible") + "\n"
         raise BadInput(f"unknown prompt style {style!r}")
+
+    def grammar(self, style: str, subject) -> Worked:
+        """The Worked grammar of an io or cot response to a Problem, or of a step response from a State."""
+        if style in ("io", "cot"):
+            return Worked(self, self.initial_state(subject), steps=style == "cot")
+        if style == "step":
+            return Worked(self, self._as_puzzle(subject))
+        raise BadInput(f"the {style!r} prompt has no grammar: constrain io, cot or step")
+
+    def finals(self, state: State) -> list[str]:
+        """`expr = value` for every way to combine a state's numbers into one (each distinct)."""
+        if len(state) == 1:
+            return [f"{state[0][1]} = {fmt(state[0][0])}"]
+        return list(dict.fromkeys(line for _, child in self.successors(state) for line in self.finals(child)))
 
     def training_states(self, problem: Problem) -> list[State]:
         """Every non-terminal state reachable from a problem (for propose / value corpora)."""
@@ -292,7 +336,10 @@ class Game24:
         if m is None:
             return None
         a, op, b, c, left = m.groups()
-        a, b, c = _number(a), _number(b), _number(c)
+        try:
+            a, b, c = _number(a), _number(b), _number(c)
+        except ZeroDivisionError:  # a model may write a number such as 21/0
+            return None
         if (op == "/" and b == 0) or OPS[op](a, b) != c:
             return None
         new = _combine(state, a, op, b, c)

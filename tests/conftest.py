@@ -15,7 +15,7 @@ def reason(*args: str, cwd: Path | None = None, check: bool = False) -> subproce
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    """A tiny model really trained (pretrain + sft, a few real steps) through the CLI."""
+    """A tiny model really trained (pretrain, sft, rl: a few real steps each) through the CLI."""
     out = tmp_path_factory.mktemp("tiny")
     reason("train", "all", "--quick", "--out", str(out), check=True)
-    return out / "sft"
+    return out / "rl"

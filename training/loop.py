@@ -1,8 +1,10 @@
-"""The one training loop both stages use.
+"""The one training loop every stage uses.
 
+`run` owns everything around a step; a stage supplies the step itself: `supervised(rows)` for
+pretrain and sft (cross-entropy on the rows' targets), a rollout-and-policy-gradient step for rl.
 AdamW with linear warmup and cosine decay, gradient clipping, optional bf16 autocast on CPUs
 that support it, a rich progress bar, atomic checkpoints every `ckpt_every` steps and at the end,
-and resume from the newest checkpoint when re-run on the same out dir. Batches are a pure
+and resume from the newest checkpoint when re-run on the same out dir. A step's data is a pure
 function of (seed, step), so a resumed run sees the batches an uninterrupted run would.
 
 Under torchrun (WORLD_SIZE > 1) it joins a gloo process group, wraps the model in
@@ -15,7 +17,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -155,6 +157,16 @@ def lr_at(step: int, cfg: StageConfig) -> float:
     return cfg.lr * (cfg.min_lr + (1 - cfg.min_lr) * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
+def optimize(net: torch.nn.Module, optimizer: torch.optim.Optimizer, loss: torch.Tensor, lr: float, grad_clip: float) -> None:
+    """Backward, clip, one optimizer step at learning rate `lr`."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
 def train_step(
     net: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -165,16 +177,11 @@ def train_step(
 ) -> torch.Tensor:
     """One optimizer step on (input_ids, attention_mask, labels); returns the (detached) loss."""
     ids, attn, labels = batch  # (B, T) each
-    for group in optimizer.param_groups:
-        group["lr"] = lr
     # rows are left-aligned, so under the causal mask no real token sees a pad: no attention
     # mask is needed (and without one attention takes the fast causal path)
     with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         loss = net(input_ids=ids, labels=labels).loss
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
-    optimizer.step()
-    optimizer.zero_grad(set_to_none=True)
+    optimize(net, optimizer, loss, lr, grad_clip)
     return loss.detach()
 
 
@@ -211,11 +218,50 @@ def _progress(enabled: bool) -> Progress:
         BarColumn(),
         TextColumn("step {task.completed:.0f}/{task.total:.0f}"),
         TextColumn("loss {task.fields[loss]:.4f}"),
+        TextColumn("{task.fields[metrics]}"),
         TextColumn("{task.fields[tps]:,.0f} tok/s"),
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         disable=not enabled,
     )
+
+
+@dataclass(frozen=True)
+class Trainee:
+    """What one training step works on."""
+
+    model: PreTrainedModel  # the model itself (e.g. to sample rollouts from)
+    net: torch.nn.Module  # the model or its DistributedDataParallel wrapper (for the loss)
+    optimizer: torch.optim.Optimizer
+    rank: int
+    world: int
+    bf16: bool  # whether to run the forward pass under bf16 autocast
+
+
+@dataclass(frozen=True)
+class StepStats:
+    """What one step reports: its loss, the tokens it processed (for tok/s), other metrics."""
+
+    loss: float
+    tokens: int
+    metrics: Mapping[str, float] = field(default_factory=dict)
+
+
+Step = Callable[[Trainee, int, float], StepStats]  # (trainee, step, lr) -> stats; does the update
+
+
+def supervised(rows: Rows, cfg: StageConfig) -> Step:
+    """The step of the supervised stages: a seeded batch of rows, cross-entropy on the targets."""
+    sampler = Sampler(rows.lengths(), cfg.batch_size, cfg.seed, cfg.bucket)  # packed rows: bucketing is a no-op
+    lengths = rows.lengths()
+
+    def step(t: Trainee, i: int, lr: float) -> StepStats:
+        index = sampler(i)  # the global batch
+        batch = rows.batch(index[t.rank :: t.world])  # (B/world, T) each
+        loss = train_step(t.net, t.optimizer, batch, lr, cfg.grad_clip, t.bf16)
+        return StepStats(loss=loss.item(), tokens=sum(lengths[j] for j in index))
+
+    return step
 
 
 def train(
@@ -228,8 +274,23 @@ def train(
     info: dict[str, Any] | None = None,
     progress: bool = True,
 ) -> Path:
-    """Train to cfg.steps, resuming from out/'s newest checkpoint if there is one; publish the
-    final model, tokenizer and train_log.json into out/. Returns out."""
+    """Train on `rows` (cross-entropy) to cfg.steps; see `run`."""
+    info = {"rows": len(rows), **(info or {})}
+    return run(cfg, out, stage, supervised(rows, cfg), tokenizer, init_model, info, progress)
+
+
+def run(
+    cfg: StageConfig,
+    out: Path,
+    stage: str,
+    step_fn: Step,
+    tokenizer: PreTrainedTokenizerBase,
+    init_model: Callable[[], PreTrainedModel],
+    info: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> Path:
+    """Run `step_fn` to cfg.steps, resuming from out/'s newest checkpoint if there is one; publish
+    the final model, tokenizer and train_log.json into out/. Returns out."""
     out = Path(out)
     rank, world, started = _distributed()
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // world))
@@ -262,9 +323,7 @@ def train(
     net: torch.nn.Module = model
     if world > 1:
         net = torch.nn.parallel.DistributedDataParallel(model)
-    sampler = Sampler(rows.lengths(), cfg.batch_size, cfg.seed, cfg.bucket)  # packed rows: bucketing is a no-op
-    bf16 = bf16_ok(cfg)
-    lengths = rows.lengths()
+    trainee = Trainee(model=model, net=net, optimizer=optimizer, rank=rank, world=world, bf16=bf16_ok(cfg))
 
     def save(step: int) -> None:
         if rank == 0:
@@ -275,24 +334,24 @@ def train(
 
     t0, run_tokens, recent = time.monotonic(), 0, []
     with _progress(progress and rank == 0) as bar:
-        task = bar.add_task(stage, total=cfg.steps, completed=start, loss=float("nan"), tps=0.0)
+        task = bar.add_task(stage, total=cfg.steps, completed=start, loss=float("nan"), tps=0.0, metrics="")
         for step in range(start, cfg.steps):
-            index = sampler(step)  # the global batch
-            batch = rows.batch(index[rank::world])  # (B/world, T) each
-            loss = train_step(net, optimizer, batch, lr_at(step, cfg), cfg.grad_clip, bf16)
-
-            batch_tokens = sum(lengths[i] for i in index)
-            run_tokens += batch_tokens
-            state["tokens"] += batch_tokens
+            stats = step_fn(trainee, step, lr_at(step, cfg))
+            run_tokens += stats.tokens
+            state["tokens"] += stats.tokens
             state["step"] = step + 1
-            recent = (recent + [loss.item()])[-cfg.log_every :]
+            recent = (recent + [stats])[-cfg.log_every :]
             if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-                state["history"].append([step + 1, sum(recent) / len(recent)])
+                state["history"].append([step + 1, sum(s.loss for s in recent) / len(recent)])
+                if stats.metrics:
+                    means = {k: sum(s.metrics[k] for s in recent) / len(recent) for k in stats.metrics}
+                    state.setdefault("metric_history", []).append([step + 1, means])
             elapsed = time.monotonic() - t0
-            bar.update(task, completed=step + 1, loss=loss.item(), tps=run_tokens / max(elapsed, 1e-9))
+            shown = "  ".join(f"{k} {v:.3f}" for k, v in stats.metrics.items())
+            bar.update(task, completed=step + 1, loss=stats.loss, tps=run_tokens / max(elapsed, 1e-9), metrics=shown)
             if progress and rank == 0 and not bar.console.is_terminal and (step + 1) % (10 * cfg.log_every) == 0:
                 # no live bar in a log file or CI: a plain line now and then instead
-                print(f"{stage} step {step + 1}/{cfg.steps} loss {loss.item():.4f} "
+                print(f"{stage} step {step + 1}/{cfg.steps} loss {stats.loss:.4f} {shown} "
                       f"{run_tokens / max(elapsed, 1e-9):,.0f} tok/s {elapsed:.0f}s", flush=True)
             if (step + 1) % cfg.ckpt_every == 0 and step + 1 < cfg.steps:
                 state["seconds"] = base_seconds + elapsed
@@ -309,12 +368,12 @@ def train(
         "resumed_from": resumed_from,
         "final_loss": state["history"][-1][1] if state["history"] else None,
         "loss_history": state["history"],
+        **({"metric_history": state["metric_history"]} if "metric_history" in state else {}),
         "tokens_seen": int(state["tokens"]),
         "wall_seconds": round(float(state["seconds"]), 3),
         "tokens_per_second": round(run_tokens / run_seconds, 1) if run_tokens else None,
         "params": sum(p.numel() for p in model.parameters()),
-        "rows": len(rows),
-        "bf16": bf16,
+        "bf16": trainee.bf16,
         "world_size": world,
         **(info or {}),
     }

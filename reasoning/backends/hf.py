@@ -9,8 +9,10 @@ from typing import Any
 
 import torch
 
+from reasoning.constraint import LineConstraint
 from reasoning.engine import Engine
 from reasoning.errors import ModelNotFound
+from reasoning.protocols import Grammar
 from reasoning.types import Completion, SamplingParams
 
 _WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
@@ -80,6 +82,8 @@ class HFModel:
         seed: int = 0,
         constraint: Any = None,
     ) -> list[list[Completion]]:
+        if isinstance(constraint, Grammar):  # an output type: build its logits processor for this call
+            constraint = LineConstraint(constraint, self.tokenizer)
         return self.engine.generate(prompts, params, n=n, seed=seed, constraint=constraint)
 
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:

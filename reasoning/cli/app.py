@@ -103,13 +103,15 @@ def report(directory: Annotated[Path, typer.Argument(help="A bench output direct
 
 def _train_stage(stage: str, out: Path, quick: bool, init: Path | None = None) -> Path:
     from tasks import get_task
-    from training import pretrain, sft
+    from training import pretrain, rl, sft
 
     task = get_task("game24")
     if stage == "pretrain":
         return pretrain.pretrain(pretrain.StageConfig.quick() if quick else pretrain.StageConfig(), out, task)
     assert init is not None
-    return sft.sft(sft.StageConfig.quick() if quick else sft.StageConfig(), init, out, task)
+    if stage == "sft":
+        return sft.sft(sft.StageConfig.quick() if quick else sft.StageConfig(), init, out, task)
+    return rl.rl(rl.StageConfig.quick() if quick else rl.StageConfig(), init, out, task)
 
 
 @train_app.command("pretrain")
@@ -128,11 +130,22 @@ def train_sft(
     print(_train_stage("sft", out, quick, init))
 
 
+@train_app.command("rl")
+def train_rl(
+    out: options.Out = Path("checkpoints/rl"),
+    init: Annotated[Path, typer.Option("--init", help="Fine-tuned (sft) model directory.")] = Path("checkpoints/sft"),
+    quick: options.Quick = False,
+) -> None:
+    """Stage 4: policy gradient on train problems, rewarded by the task's verifier, KL-leashed to --init."""
+    print(_train_stage("rl", out, quick, init))
+
+
 @train_app.command("all")
 def train_all(out: options.Out = Path("checkpoints"), quick: options.Quick = False) -> None:
     """Every stage in order, each in its own subdirectory of --out."""
     pretrained = _train_stage("pretrain", out / "pretrain", quick)
-    print(_train_stage("sft", out / "sft", quick, pretrained))
+    tuned = _train_stage("sft", out / "sft", quick, pretrained)
+    print(_train_stage("rl", out / "rl", quick, tuned))
 
 
 def main() -> None:

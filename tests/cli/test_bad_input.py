@@ -25,6 +25,7 @@ from tests.conftest import reason
         (["bench", "--out", "OUT", "--strategy", "io,nope"], "unknown strategy 'nope'"),
         (["report", "/no/such/dir"], "no results.jsonl"),
         (["train", "sft", "--init", "/no/such/pretrain", "--out", "OUT", "--quick"], "/no/such/pretrain"),
+        (["train", "rl", "--init", "/no/such/sft", "--out", "OUT", "--quick"], "/no/such/sft"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):

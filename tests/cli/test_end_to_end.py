@@ -17,7 +17,9 @@ FIELDS = {"problem", "task", "strategy", "answer", "correct", "seconds", "genera
 
 def test_training_wrote_loadable_checkpoints(tiny_model):
     log = json.loads((tiny_model / "train_log.json").read_text())
-    assert log["stage"] == "sft" and log["steps"] > 0 and log["final_loss"] == log["final_loss"]  # not NaN
+    assert log["stage"] == "rl" and log["steps"] > 0 and log["final_loss"] == log["final_loss"]  # not NaN
+    sft = json.loads((tiny_model.parent / "sft" / "train_log.json").read_text())
+    assert sft["steps"] > 0 and sft["final_loss"] == sft["final_loss"]
     pre = json.loads((tiny_model.parent / "pretrain" / "train_log.json").read_text())
     assert pre["loss_history"][-1][1] < pre["loss_history"][0][1]  # it learned something
 

@@ -88,6 +88,7 @@ def test_expand_checks_every_step(task):
     assert task.expand(s, "13 - 9 = 4 (left: 4 10)") is None  # wrong numbers left
     assert task.expand(s, "7 + 9 = 16 (left: 4 10 13 16)") is None  # 7 is not there
     assert task.expand(s, "nonsense") is None
+    assert task.expand(s, "21/0 + 4 = 4 (left: 4 9 10)") is None  # a zero denominator, not a crash
     s2 = task.expand(s1, "10 - 4 = 6 (left: 4 6)")
     s3 = task.expand(s2, "4 * 6 = 24 (left: 24)")
     assert task.is_terminal(s3)
@@ -137,3 +138,28 @@ def test_k_shot_prompts_use_train_examples_and_never_the_problem(task):
     assert all(text in train for text in inputs[:-1])
     with pytest.raises(BadInput):
         task.prompt("cot", p, k=99)
+
+
+def test_worked_grammar_allows_valid_steps_then_their_answer(task):
+    problem = task.parse_problem("4 9 10 13")
+    g = task.grammar("cot", problem)
+    first = g.lines([])
+    assert "13 - 9 = 4 (left: 4 4 10)" in first and "13 - 9 = 5 (left: 4 5 10)" not in first
+    assert set(first) == set(task.thoughts(task.initial_state(problem)))
+    steps = ["13 - 9 = 4 (left: 4 4 10)", "10 - 4 = 6 (left: 4 6)"]
+    assert g.lines(steps) == task.thoughts(task.expand(task.expand(task.initial_state(problem), steps[0]), steps[1]))
+    assert g.lines(steps + ["4 * 6 = 24 (left: 24)"]) == ["Answer: 4 * (10 - (13 - 9)) = 24"]
+    # a chain that misses says so: its answer line states the value it really reached
+    assert g.lines(steps + ["4 + 6 = 10 (left: 10)"]) == ["Answer: 4 + (10 - (13 - 9)) = 10"]
+    assert g.lines(steps + ["4 * 6 = 24 (left: 24)", "Answer: 4 * (10 - (13 - 9)) = 24"]) == [""]
+    assert g.lines(["13 - 9 = 5 (left: 4 5 10)"]) is None  # written without the grammar
+
+
+def test_io_grammar_is_every_way_to_combine_the_numbers(task):
+    finals = task.grammar("io", task.parse_problem("4 9 10 13")).lines([])
+    assert "(13 - 9) * (10 - 4) = 24" in finals and len(finals) == len(set(finals)) > 1000
+    for line in finals[:200]:
+        expr, value = line.split(" = ")
+        assert task.verify(task.parse_problem("4 9 10 13"), line) == (value == "24")
+    with pytest.raises(BadInput, match="no grammar"):
+        task.grammar("value", task.parse_problem("4 9 10 13"))

@@ -1,0 +1,105 @@
+import json
+from dataclasses import replace
+
+import pytest
+import torch
+
+from reasoning.backends.hf import HFModel
+from reasoning.errors import BadInput, ModelNotFound
+from tasks.game24 import Game24
+from training import checkpoint, loop, rl
+from training.model import ModelConfig, build_model
+from training.tokenizer import build_tokenizer
+
+
+def test_advantages_subtract_the_group_mean():
+    assert rl.advantages([[1, 0, 0, 1], [0, 0], [1, 1, 1, 0]]) == [[0.5, -0.5, -0.5, 0.5], [0, 0], [0.25, 0.25, 0.25, -0.75]]
+
+
+def test_policy_loss_kl_is_zero_at_the_reference_and_grows_away_from_it():
+    logp = torch.tensor([[-1.0, -2.0, 0.0], [-0.5, 0.0, 0.0]])  # (B=2, T-1=3)
+    mask = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    adv = torch.tensor([1.0, -1.0])
+    loss, kl = rl.policy_loss(logp, logp.clone(), mask, adv, kl=0.1, norm=10)
+    assert kl.item() == 0.0
+    assert loss.item() == pytest.approx((-(1.0 * -3.0) + (1.0 * -0.5)) / (2 * 10))
+    _, kl_away = rl.policy_loss(logp, logp - 0.5, mask, adv, kl=0.1, norm=10)
+    assert kl_away.item() > 0
+
+
+class PlusTask(Game24):
+    """Game of 24's prompts with a toy reward a random tiny model earns about half the time."""
+
+    def reward(self, problem, text):
+        return 1.0 if text.count("+") % 2 == 0 else 0.0
+
+
+def test_one_update_raises_rewarded_completions_over_unrewarded(tmp_path):
+    """A real tiny model, a real rollout and update: sequences with a positive advantage gain
+    log-probability relative to those with a negative one."""
+    tok = build_tokenizer()
+    model = build_model(ModelConfig.tiny(), len(tok), seed=0, tokenizer=tok)
+    task = PlusTask()
+    cfg = replace(rl.StageConfig.quick(), batch_size=2, group=8, max_new_tokens=24, lr=3e-3, kl=0.0, warmup=0)
+    step = rl.PolicyGradient(cfg, task, task.problems("train")[:4], build_model(ModelConfig.tiny(), len(tok), 0, tok), tok)
+    problems = [step.problems[i] for i in step.sampler(0)]
+    texts = step.rollouts(HFModel(model, tok), problems, 0)
+    advs = rl.advantages([[task.reward(p, x) for x in g] for p, g in zip(problems, texts)])
+    assert any(a > 0 for g in advs for a in g) and any(a < 0 for g in advs for a in g)
+
+    def logps():
+        prompts = [task.prompt("cot", p, 0) for p, g in zip(problems, texts) for _ in g]
+        return HFModel(model, tok).score(prompts, [x for g in texts for x in g])
+
+    before = logps()
+    optimizer = loop.make_optimizer(model, cfg)
+    trainee = loop.Trainee(model=model, net=model, optimizer=optimizer, rank=0, world=1, bf16=False)
+    stats = step(trainee, 0, cfg.lr)
+    assert stats.tokens > 0 and 0 < stats.metrics["reward"] < 1
+    delta = [b - a for a, b in zip(before, logps())]
+    flat = [a for g in advs for a in g]
+    up = [d for d, a in zip(delta, flat) if a > 0]
+    down = [d for d, a in zip(delta, flat) if a < 0]
+    assert sum(up) / len(up) > sum(down) / len(down) + 0.1
+
+
+def test_quick_rl_stage_publishes_and_resumes(tiny_model, tmp_path):
+    out = tmp_path / "rl"
+    cfg = replace(rl.StageConfig.quick(), steps=2, ckpt_every=2)
+    rl.rl(cfg, tiny_model.parent / "sft", out, PlusTask(), progress=False)
+    log = json.loads((out / "train_log.json").read_text())
+    assert log["stage"] == "rl" and log["steps"] == 2 and log["problems"] == len(Game24().problems("train"))
+    assert [s for s, _ in log["metric_history"]] == [2] and "reward" in log["metric_history"][0][1]
+    rl.rl(replace(cfg, steps=4), tiny_model.parent / "sft", out, PlusTask(), progress=False)
+    log = json.loads((out / "train_log.json").read_text())
+    assert log["resumed_from"] == 2 and log["steps"] == 4 and checkpoint.latest(out).step == 4
+    HFModel.load(out)
+
+
+def test_rl_needs_a_finished_init_and_a_real_group(tmp_path):
+    with pytest.raises(ModelNotFound, match="does not exist"):
+        rl.rl(rl.StageConfig.quick(), tmp_path / "nope", tmp_path / "rl", Game24())
+    with pytest.raises(BadInput, match="group must be >= 2"):
+        rl.StageConfig(group=1)
+
+
+def test_rl_rolls_out_train_problems_only(tiny_model, tmp_path, monkeypatch):
+    """Split hygiene for RL: only train problems are asked for and rolled out."""
+    asked, seen = [], []
+
+    class Recording(PlusTask):
+        def problems(self, split):
+            asked.append(split)
+            return super().problems(split)
+
+    class Spy(rl.PolicyGradient):
+        def rollouts(self, policy, problems, step):
+            seen.extend(p.text for p in problems)
+            return super().rollouts(policy, problems, step)
+
+    monkeypatch.setattr(rl, "PolicyGradient", Spy)
+    rl.rl(replace(rl.StageConfig.quick(), steps=3), tiny_model.parent / "sft", tmp_path / "rl", Recording(), progress=False)
+    task = Game24()
+    held_out = {p.text for split in ("val", "test") for p in task.problems(split)}
+    assert asked == ["train"] and len(seen) == 3 * 2
+    assert set(seen) <= {p.text for p in task.problems("train")} and not set(seen) & held_out
