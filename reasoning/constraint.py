@@ -21,26 +21,31 @@ from reasoning.protocols import Grammar
 
 
 class LineConstraint:
-    """Masks the logits of each row to the tokens its Grammar allows next. Build once per call."""
+    """Masks the logits of each row to the tokens its Grammar allows next. Build once per call:
+    one grammar for every row, or one per prompt with each prompt's `reps` rows after it (the
+    Engine's row order); rows that leave the batch are followed via batch_select_indices."""
 
-    def __init__(self, grammar: Grammar, tokenizer: Any) -> None:
-        self.grammar = grammar
+    def __init__(self, grammars: Grammar | Sequence[Grammar], tokenizer: Any, reps: int = 1) -> None:
+        self.grammars = [grammars] if isinstance(grammars, Grammar) else list(grammars)
+        self.reps = reps
         self.tok = tokenizer
         self.pieces = [tokenizer.decode([i]) for i in range(len(tokenizer))]  # text of each token
-        self._lines: dict[tuple[str, ...], Sequence[str] | None] = {}
+        self.reset()
 
     def reset(self) -> None:
-        self._lines = {}
+        self._lines: dict[tuple[int, tuple[str, ...]], Sequence[str] | None] = {}
+        self.rows = list(range(len(self.grammars) * self.reps))  # input row of each active row
 
     def batch_select_indices(self, indices: list[int]) -> None:
-        """Rows left the batch; nothing to follow (the state is read from each row's ids)."""
+        """Only these active rows (indices into the previous active batch) stay."""
+        self.rows = [self.rows[a] for a in indices]
 
-    def allowed(self, text: str) -> list[int] | None:
-        """Token ids that may follow `text` (the completion so far); None = any."""
+    def allowed(self, text: str, grammar: int = 0) -> list[int] | None:
+        """Token ids that may follow `text` (the completion so far) under grammars[grammar]; None = any."""
         *done, partial = text.split("\n")
-        key = tuple(done)
+        key = (grammar, tuple(done))
         if key not in self._lines:
-            self._lines[key] = self.grammar.lines(key)
+            self._lines[key] = self.grammars[grammar].lines(key[1])
         lines = self._lines[key]
         if lines is None:
             return None
@@ -53,8 +58,9 @@ class LineConstraint:
 
     def process_logits(self, input_ids: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         """input_ids: (A, t) tokens generated so far; logits: (A, V). Returns masked logits."""
+        one = len(self.grammars) == 1
         for a, row in enumerate(input_ids.tolist()):
-            keep = self.allowed(self.tok.decode(row))
+            keep = self.allowed(self.tok.decode(row), 0 if one else self.rows[a] // self.reps)
             if keep is None:
                 continue
             mask = torch.full_like(logits[a], float("-inf"))  # (V,)

@@ -209,13 +209,13 @@ class Engine:
             if constraint is not None and hasattr(constraint, "batch_select_indices"):
                 constraint.batch_select_indices(keep)
 
+        if constraint is not None:  # before any row leaves, so the processor can follow them
+            constraint.reset()
         keep0 = [a for a, r in enumerate(rows) if done[r] is None]
         if len(keep0) < len(rows):
             select(keep0)
 
         g = torch.Generator(device=dev).manual_seed(seed)
-        if constraint is not None:
-            constraint.reset()
         V = logits.size(-1)
         stop_len = 2 * max((len(s) for s in params.stop), default=0)  # tokens are >= 1 character (2x: slack)
         deadline = None if params.max_seconds is None else time.monotonic() + params.max_seconds

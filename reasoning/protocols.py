@@ -45,7 +45,8 @@ class LanguageModel(Protocol):
         constraint: Any = None,
     ) -> list[list[Completion]]:
         """n completions for each prompt (one prefill per prompt, n samples from it). `constraint`
-        is a Grammar every completion must follow (or a backend's own logits processor)."""
+        is a Grammar every completion must follow, a list of one Grammar per prompt, or a
+        backend's own logits processor."""
         ...
 
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:

@@ -82,8 +82,10 @@ class HFModel:
         seed: int = 0,
         constraint: Any = None,
     ) -> list[list[Completion]]:
-        if isinstance(constraint, Grammar):  # an output type: build its logits processor for this call
-            constraint = LineConstraint(constraint, self.tokenizer)
+        if isinstance(constraint, Grammar) or (isinstance(constraint, (list, tuple)) and constraint):
+            # an output type (one grammar, or one per prompt): build its logits processor for this call
+            reps = 1 if params.temperature == 0 else n  # the engine decodes a greedy prompt once
+            constraint = LineConstraint(constraint, self.tokenizer, reps)
         return self.engine.generate(prompts, params, n=n, seed=seed, constraint=constraint)
 
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:

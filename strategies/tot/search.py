@@ -166,7 +166,8 @@ class Search:
             temperature=0.0 if cfg.rollouts == 1 else cfg.rollout_temperature,
             max_new_tokens=cfg.max_rollout_tokens, stop=task.stop("step"),
         )
-        outs = self.meter.generate(prompts, params, n=cfg.rollouts, seed=self.next_seed())
+        grammars = [task.grammar("step", self.node(n)["state"]) for n in nodes] if cfg.constrained else None
+        outs = self.meter.generate(prompts, params, n=cfg.rollouts, seed=self.next_seed(), constraint=grammars)
         hits = [sum(self._follow(node, c.text) for c in out) for node, out in zip(nodes, outs)]
         missed = [i for i, h in enumerate(hits) if h < cfg.rollouts]
         if self.answer() is not None or self.meter.exhausted():

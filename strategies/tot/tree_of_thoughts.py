@@ -32,6 +32,7 @@ class TreeOfThoughts:
     rollouts: int = 1  # chains of thought per state when value=rollout (1: greedy)
     rollout_temperature: float = 0.8  # of the rollouts when rollouts > 1
     max_rollout_tokens: int = 160
+    constrained: bool = False  # rollouts decode inside the task's step grammar (valid steps only)
     label_prefix: bool = True  # value=logprob reads label prefixes only (s/l/i): 6x faster; False reads whole labels
     threshold: float = 1.0  # dfs prunes states valued below this (label-weight scale, 0.001-20)
     c_uct: float = 1.0  # mcts exploration constant

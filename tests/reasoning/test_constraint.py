@@ -5,7 +5,7 @@ import torch
 
 from reasoning.backends.hf import HFModel
 from reasoning.constraint import LineConstraint
-from reasoning.types import SamplingParams
+from reasoning.types import Completion, SamplingParams
 from strategies import ChainOfThought, FewShot
 from tasks.arithmetic import evaluate
 from tasks.game24 import Game24
@@ -76,3 +76,47 @@ def test_a_grammar_passed_to_the_model_becomes_a_processor(random_lm):
     params = SamplingParams(temperature=0.0, max_new_tokens=200, stop=("\n\n",))
     text = random_lm.generate(["Input: 4 9 10 13\nSteps:\n"], params, constraint=grammar)[0][0].text
     assert text.startswith(tuple(grammar.lines([]))) and "Answer: " in text
+
+
+class OneLine:
+    def __init__(self, line):
+        self.line = line
+
+    def lines(self, done):
+        return [self.line] if not done else ([""] if len(done) == 1 else None)
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_one_grammar_per_prompt_follows_rows_that_leave_the_batch(random_lm, temperature):
+    """Rows of the short grammar finish first; the rows left must keep their own grammar."""
+    params = SamplingParams(temperature=temperature, max_new_tokens=20, stop=("\n\n",))
+    grammars = [OneLine("ab"), OneLine("wxyz 12"), OneLine("c")]
+    out = random_lm.generate(["p", "q", "r"], params, n=3, seed=0, constraint=grammars)
+    assert [[c.text for c in row] for row in out] == [["ab\n\n"] * 3, ["wxyz 12\n\n"] * 3, ["c\n\n"] * 3]
+
+
+def test_tot_constrained_rollouts_pass_one_step_grammar_per_state(random_lm):
+    from reasoning.types import Budget
+    from strategies import TreeOfThoughts
+    from tasks.game24 import Worked
+
+    seen = []
+
+    class Spy:
+        def __getattr__(self, name):
+            return getattr(random_lm, name)
+
+        def generate(self, prompts, params, n=1, seed=0, constraint=None):
+            seen.append((len(prompts), constraint))
+            if "Possible next steps" in prompts[0]:  # propose: a scripted list of valid steps
+                steps = "".join(line + "\n" for line in task.thoughts(task.initial_state(problem))[:4]) + "\n"
+                return [[Completion(steps, len(steps), 0.0, "stop")] * n for _ in prompts]
+            return random_lm.generate(prompts, params, n=n, seed=seed, constraint=constraint)
+
+    task = Game24()
+    problem = task.parse_problem("4 9 10 13")
+    tot = TreeOfThoughts(constrained=True, breadth=2, proposals=4, max_propose_tokens=64)
+    tot.solve(problem, Spy(), task, Budget(calls=3))
+    rollouts = [(k, c) for k, c in seen if c is not None]
+    assert rollouts, seen
+    assert all(len(c) == k and all(isinstance(g, Worked) for g in c) for k, c in rollouts)
