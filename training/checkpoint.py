@@ -25,7 +25,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from reasoning.backends.hf import quiet
-from reasoning.errors import ModelNotFound
+from reasoning.errors import BadInput, ModelNotFound
 
 CHECKPOINTS = "checkpoints"
 PREFIX = "step-"
@@ -43,8 +43,7 @@ class Checkpoint:
     config: dict[str, Any]  # the stage config that wrote it (train_config.json)
 
     def model(self) -> PreTrainedModel:
-        with quiet():
-            return AutoModelForCausalLM.from_pretrained(self.path)
+        return load_model(self.path)
 
     def tokenizer(self) -> PreTrainedTokenizerBase:
         return AutoTokenizer.from_pretrained(self.path)
@@ -181,3 +180,19 @@ def require_model(path: Path, what: str = "model") -> Path:
             "run the stage that writes it to completion first"
         )
     return path
+
+
+def load_model(path: Path) -> PreTrainedModel:
+    """The model saved in `path`, with transformers' load messages silenced."""
+    with quiet():
+        return AutoModelForCausalLM.from_pretrained(path)
+
+
+def init_dirs(init: Path, out: Path, stage: str) -> tuple[Path, Path]:
+    """(init, out) of a stage that starts from the finished model in `init` and writes `out`:
+    ModelNotFound if init holds no finished model, BadInput if out is init."""
+    init, out = Path(init), Path(out)
+    require_model(init, f"{stage} init")
+    if init.resolve() == out.resolve():
+        raise BadInput(f"{stage} out dir {str(out)!r} must differ from its init dir")
+    return init, out

@@ -28,9 +28,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+from transformers import AutoTokenizer, PreTrainedModel
 
-from reasoning.backends.hf import HFModel, quiet
+from reasoning.backends.hf import HFModel
 from reasoning.errors import BadInput
 from reasoning.protocols import Problem, Task
 from reasoning.types import SamplingParams
@@ -101,11 +101,6 @@ def policy_loss(
     return per_row.sum() / (len(adv) * norm), k3.sum() / mask.sum().clamp(min=1)
 
 
-def _load(init: Path) -> PreTrainedModel:
-    with quiet():
-        return AutoModelForCausalLM.from_pretrained(init)
-
-
 class PolicyGradient:
     """The RL step: rollouts, rewards, advantages, one update. Called by loop.run as (trainee, step, lr)."""
 
@@ -157,12 +152,9 @@ class PolicyGradient:
 def rl(cfg: StageConfig, init: Path, out: Path, task: Task, progress: bool = True) -> Path:
     """Improve the model in `init` (an sft output dir) by policy gradient on the task's train
     problems; write it to `out/` (resumable). Returns out."""
-    init, out = Path(init), Path(out)
-    checkpoint.require_model(init, "rl init")
-    if init.resolve() == out.resolve():
-        raise BadInput(f"rl out dir {str(out)!r} must differ from its init dir")
+    init, out = checkpoint.init_dirs(init, out, "rl")
     tokenizer = AutoTokenizer.from_pretrained(init)
     problems = task.problems("train")
-    step = PolicyGradient(cfg, task, problems, _load(init), tokenizer)
+    step = PolicyGradient(cfg, task, problems, checkpoint.load_model(init), tokenizer)
     info = {"task": task.name, "init": str(init), "problems": len(problems)}
-    return loop.run(cfg, out, "rl", step, tokenizer, init_model=lambda: _load(init), info=info, progress=progress)
+    return loop.run(cfg, out, "rl", step, tokenizer, init_model=lambda: checkpoint.load_model(init), info=info, progress=progress)

@@ -8,9 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, PreTrainedModel
+from transformers import AutoConfig, AutoTokenizer
 
-from reasoning.backends.hf import quiet
 from reasoning.errors import BadInput
 from reasoning.protocols import Task
 from training import checkpoint, corpus, loop
@@ -39,18 +38,10 @@ class StageConfig(loop.StageConfig):
         )  # fmt: skip
 
 
-def _load(init: Path) -> PreTrainedModel:
-    with quiet():
-        return AutoModelForCausalLM.from_pretrained(init)
-
-
 def sft(cfg: StageConfig, init: Path, out: Path, task: Task, progress: bool = True) -> Path:
     """Fine-tune the model in `init` (a pretrain output dir) on (prompt, response) pairs; write it
     to `out/` (resumable). Returns out."""
-    init, out = Path(init), Path(out)
-    checkpoint.require_model(init, "sft init")
-    if init.resolve() == out.resolve():
-        raise BadInput(f"sft out dir {str(out)!r} must differ from its init dir")
+    init, out = checkpoint.init_dirs(init, out, "sft")
     tokenizer = AutoTokenizer.from_pretrained(init)
     max_len = AutoConfig.from_pretrained(init).max_position_embeddings
     if cfg.seq_len > max_len:
@@ -65,6 +56,6 @@ def sft(cfg: StageConfig, init: Path, out: Path, task: Task, progress: bool = Tr
     }  # fmt: skip
     return loop.train(
         cfg, out, "sft", rows, tokenizer,
-        init_model=lambda: _load(init),
+        init_model=lambda: checkpoint.load_model(init),
         info=info, progress=progress,
     )  # fmt: skip
