@@ -134,10 +134,28 @@ class Engine:
         n: int = 1,
         seed: int = 0,
         constraint: Any = None,
+        top_logprobs: int = 0,
     ) -> list[list[Completion]]:
-        """n completions per prompt, [prompt][sample]. One prefill for the prompts, then the KV
-        cache is repeated n times. temperature 0 is greedy: the seed is ignored and the n samples
-        are identical (decoded once).
+        """n completions per prompt, [prompt][sample]: each prompt is encoded after a BOS token
+        (where the tokenizer has one) and decoded by `generate_ids`."""
+        return self.generate_ids(
+            [self._with_bos(ids) for ids in self._encode(list(prompts))], params, n, seed, constraint, top_logprobs
+        )
+
+    def generate_ids(
+        self,
+        seqs: Sequence[Sequence[int]],
+        params: SamplingParams,
+        n: int = 1,
+        seed: int = 0,
+        constraint: Any = None,
+        top_logprobs: int = 0,
+    ) -> list[list[Completion]]:
+        """n completions per token-id prompt (used as given: no BOS is added), [prompt][sample].
+        One prefill for the prompts, then the KV cache is repeated n times. temperature 0 is
+        greedy: the seed is ignored and the n samples are identical (decoded once). Each
+        Completion carries its sampled token ids and their log-probabilities, and the
+        `top_logprobs` most likely (id, logprob) pairs at each step when asked.
 
         `constraint` (optional) has `reset()` and `process_logits(input_ids, logits)` (outlines 1.x
         OutlinesLogitsProcessor interface). reset() is called once per call; process_logits gets
@@ -147,19 +165,20 @@ class Engine:
         previous active batch), so per-row state can follow."""
         if n < 1:
             raise BadInput(f"n must be >= 1, got {n}")
-        prompts = list(prompts)
-        if not prompts:
+        if top_logprobs < 0:
+            raise BadInput(f"top_logprobs must be >= 0, got {top_logprobs}")
+        seqs = [list(s) for s in seqs]
+        if not seqs:
             return []
-        seqs = [self._with_bos(ids) for ids in self._encode(prompts)]
         for s in seqs:
             self._check_length(len(s), "prompt")
         reps = 1 if params.temperature == 0 else n
         with self._inference():
-            flat = self._decode(seqs, reps, params, seed, constraint)  # B * reps completions
+            flat = self._decode(seqs, reps, params, seed, constraint, top_logprobs)  # B * reps completions
         return [[flat[b * reps + (j if reps > 1 else 0)] for j in range(n)] for b in range(len(seqs))]
 
     def _decode(
-        self, seqs: list[list[int]], reps: int, params: SamplingParams, seed: int, constraint: Any
+        self, seqs: list[list[int]], reps: int, params: SamplingParams, seed: int, constraint: Any, top: int
     ) -> list[Completion]:
         dev = self.device
         B, T = len(seqs), max(len(s) for s in seqs)
@@ -170,8 +189,13 @@ class Engine:
             for L in lengths
         ]
         gen: list[list[int]] = [[] for _ in range(R)]
-        logprob = [0.0] * R
+        lps: list[list[float]] = [[] for _ in range(R)]  # log p of each sampled token
+        tops: list[list[tuple[tuple[int, float], ...]]] = [[] for _ in range(R)]
         done: list[Completion | None] = [None] * R
+
+        def finish(r: int, reason: str, text: str) -> Completion:
+            return Completion(text, len(gen[r]), sum(lps[r]), reason, tuple(gen[r]), tuple(lps[r]), tuple(tops[r]))
+
         for r in range(R):
             if limit[r] <= 0:
                 done[r] = Completion("", 0, 0.0, "length")
@@ -231,28 +255,33 @@ class Engine:
                 proc[:, self.vocab_size :] = float("-inf")
             tok = self._sample(proc, params, g)  # (A,)
             tok_lp = logp.gather(1, tok[:, None]).squeeze(1).tolist()  # (A,)
+            if top:
+                top_lp, top_id = logp.topk(min(top, V), dim=-1)  # (A, k)
+                top_pairs = [tuple(zip(i, v)) for i, v in zip(top_id.tolist(), top_lp.tolist())]
             keep = []
             for a, (r, t) in enumerate(zip(rows, tok.tolist())):
                 gen[r].append(t)
-                logprob[r] += tok_lp[a]
+                lps[r].append(tok_lp[a])
+                if top:
+                    tops[r].append(top_pairs[a])
                 if t == self.eos:
-                    done[r] = Completion(self.tok.decode(gen[r][:-1]), len(gen[r]), logprob[r], "stop")
+                    done[r] = finish(r, "stop", self.tok.decode(gen[r][:-1]))
                     continue
                 # a stop string that just completed lies in the last few tokens: decode only those
                 tail = self.tok.decode(gen[r][-stop_len:]) if stop_len else ""
                 if any(s and s in tail for s in params.stop):
                     text = self.tok.decode(gen[r])
                     end = min(text.find(s) + len(s) for s in params.stop if s and s in text)
-                    done[r] = Completion(text[:end], len(gen[r]), logprob[r], "stop")
+                    done[r] = finish(r, "stop", text[:end])
                     continue
                 if len(gen[r]) >= limit[r]:
-                    done[r] = Completion(self.tok.decode(gen[r]), len(gen[r]), logprob[r], "length")
+                    done[r] = finish(r, "length", self.tok.decode(gen[r]))
                     continue
                 keep.append(a)
             if deadline is not None and keep and time.monotonic() >= deadline:
                 for a in keep:
                     r = rows[a]
-                    done[r] = Completion(self.tok.decode(gen[r]), len(gen[r]), logprob[r], "time")
+                    done[r] = finish(r, "time", self.tok.decode(gen[r]))
                 keep = []
             history = torch.cat([history, tok[:, None]], dim=1)  # (A, t+1)
             if not keep:
@@ -282,6 +311,28 @@ class Engine:
             self._check_length(len(s), "prompt + continuation")
         with self._inference():
             return self._sum_logprobs(self._right_padded_logprobs(seqs), seqs, starts)
+
+    def sequence_logprobs(
+        self, seqs: Sequence[Sequence[int]], top_logprobs: int = 0
+    ) -> list[tuple[list[float | None], list[tuple[tuple[int, float], ...] | None]]]:
+        """For each token-id sequence (used as given), log p(token j | tokens before j) for every
+        j (None for the first, which nothing predicts) and, when asked, the `top_logprobs` most
+        likely (id, logprob) pairs at each position: what an OpenAI `echo` with `logprobs` returns."""
+        seqs = [list(s) for s in seqs]
+        for s in seqs:
+            self._check_length(len(s), "prompt")
+        out = []
+        with self._inference():
+            logp = self._right_padded_logprobs(seqs)  # (B, T, V)
+            for i, s in enumerate(seqs):
+                rows = logp[i, : len(s) - 1]  # (t-1, V): position j-1 predicts token j
+                picked = rows.gather(1, torch.tensor(s[1:], device=logp.device)[:, None]).squeeze(1).tolist()
+                tops: list[tuple[tuple[int, float], ...] | None] = [None]
+                if top_logprobs:
+                    values, ids = rows.topk(min(top_logprobs, rows.size(-1)), dim=-1)  # (t-1, k)
+                    tops += [tuple(zip(i_, v_)) for i_, v_ in zip(ids.tolist(), values.tolist())]
+                out.append(([None, *picked], tops if top_logprobs else [None] * len(s)))
+        return out
 
     def label_logprobs(self, prompts: Sequence[str], labels: Sequence[str]) -> list[list[float]]:
         """(B, L) log p(label | BOS + prompt) of each full label string, in one forward pass:

@@ -61,6 +61,12 @@ class LanguageModel(Protocol):
         """Number of tokens the model's tokenizer makes of text."""
         ...
 
+    def identity(self) -> dict[str, str]:
+        """What identifies the model whose outputs these are: at least `backend` and `model`
+        (a directory or a served name), and a weights `fingerprint` where the backend can tell.
+        Bench results are keyed by it, so one model's results are never credited to another."""
+        ...
+
 
 class Task(Protocol):
     """Everything about one domain, nothing about search."""

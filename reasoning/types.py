@@ -86,8 +86,11 @@ class Usage:
 class Completion:
     text: str
     tokens: int  # generated tokens, including any stop string
-    logprob: float  # sum of the sampled tokens' log-probabilities under the sampling distribution's model
+    logprob: float  # sum of the sampled tokens' log-probabilities under the raw model
     finish_reason: str  # "stop" | "length" | "time" (params.max_seconds ran out)
+    token_ids: tuple[int, ...] = ()  # the ids sampled (what training scores: never re-encode text)
+    token_logprobs: tuple[float, ...] = ()  # log p of each sampled id under the raw model
+    top_logprobs: tuple[tuple[tuple[int, float], ...], ...] = ()  # per step, the k most likely (id, logprob)
 
 
 @dataclass(frozen=True)

@@ -54,3 +54,6 @@ class ScriptedModel:
 
     def count_tokens(self, text: str) -> int:
         return len(text)
+
+    def identity(self) -> dict[str, str]:
+        return {"backend": "scripted", "model": "fake"}

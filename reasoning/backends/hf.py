@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,10 +44,25 @@ class HFModel:
     """A transformers causal LM and its tokenizer. `HFModel(model, tokenizer)` wraps in-memory
     objects; `HFModel.load(dir)` reads a directory written by save_pretrained."""
 
-    def __init__(self, model: torch.nn.Module, tokenizer: Any) -> None:
+    def __init__(self, model: torch.nn.Module, tokenizer: Any, path: Path | None = None) -> None:
         self.model = model
         self.tokenizer = tokenizer
+        self.path = path
         self.engine = Engine(model, tokenizer)
+        self._fingerprint: str | None = None
+
+    def identity(self) -> dict[str, str]:
+        """What makes this model this model: its directory (where it was loaded from) and a
+        fingerprint of its weights and vocabulary, so results are never credited to another model."""
+        if self._fingerprint is None:
+            h = hashlib.sha256()
+            for name, tensor in sorted(self.model.state_dict().items()):
+                h.update(name.encode())
+                h.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+            h.update(json.dumps(self.tokenizer.get_vocab(), sort_keys=True).encode())
+            self._fingerprint = h.hexdigest()[:16]
+        where = str(self.path.resolve()) if self.path is not None else "(in memory)"
+        return {"backend": "hf", "model": where, "fingerprint": self._fingerprint}
 
     @classmethod
     def load(cls, path: str | Path) -> HFModel:
@@ -71,7 +88,7 @@ class HFModel:
         except Exception as e:  # noqa: BLE001
             raise ModelNotFound(f"cannot load the model in {path}: {_one_line(e)}") from e
         model.eval()
-        return cls(model, tokenizer)
+        return cls(model, tokenizer, path)
 
     # -- LanguageModel -------------------------------------------------------------------------
     def generate(
