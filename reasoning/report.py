@@ -12,6 +12,14 @@ from typing import Any
 from reasoning.types import Budget
 
 
+def model_label(model: Any) -> str:
+    """A model identity (backend, model, fingerprint) in one short line."""
+    if not isinstance(model, dict):
+        return str(model)
+    fingerprint = f" ({model['fingerprint']})" if model.get("fingerprint") else ""
+    return f"{model.get('backend', '?')} {model.get('model', '?')}{fingerprint}"
+
+
 @dataclass(frozen=True)
 class Row:
     strategy: str
@@ -56,11 +64,27 @@ def budget_order(budget: str) -> tuple[float, float, float]:
     )
 
 
+def _label(record: dict[str, Any], models: list[str]) -> str:
+    """The strategy name, with the model when the records hold more than one model's cells."""
+    if len(models) < 2:
+        return record["strategy"]
+    return f"{record['strategy']} @ model {models.index(model_label(record.get('model'))) + 1}"
+
+
+def models_in(records: Iterable[dict[str, Any]]) -> list[str]:
+    """The distinct models (labels) whose cells these are, in first-seen order."""
+    return list(dict.fromkeys(model_label(r.get("model")) for r in records))
+
+
 def summarize(records: Iterable[dict[str, Any]]) -> list[Row]:
-    """One row per (strategy, budget), strategies in first-seen order, budgets ascending."""
+    """One row per (strategy, budget), strategies in first-seen order, budgets ascending. Cells
+    of different models never share a row: with more than one model, each strategy's rows are
+    per model (`cot @ model 2`, numbered as `models_in` lists them)."""
+    records = list(records)
+    models = models_in(records)
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for r in records:
-        groups.setdefault((r["strategy"], r["budget"]), []).append(r)
+        groups.setdefault((_label(r, models), r["budget"]), []).append(r)
     strategies = list(dict.fromkeys(s for s, _ in groups))
     rows = []
     for (strategy, budget), rs in sorted(groups.items(), key=lambda kv: (strategies.index(kv[0][0]), budget_order(kv[0][1]))):
@@ -153,13 +177,24 @@ def plot(rows: Sequence[Row], human: tuple[float, float, int] | None, path: Path
     tmp.replace(path)
 
 
-def markdown(rows: Sequence[Row], human: tuple[float, float, int] | None, meta: dict[str, Any]) -> str:
+def markdown(
+    rows: Sequence[Row], human: tuple[float, float, int] | None, meta: dict[str, Any], models: Sequence[str] = ()
+) -> str:
     lines = ["# Accuracy against thinking time", ""]
-    for command in meta.get("commands", []):
+    for command in meta.get("commands", []):  # directories written before runs were recorded
         lines.append(f"- **command**: `{command}`")
     for key in ("task", "split", "model", "model_load_seconds", "machine", "torch", "started", "seed"):
         if key in meta:
             lines.append(f"- **{key.replace('_', ' ')}**: `{meta[key]}`")
+    for run in meta.get("runs", []):
+        lines.append(f"- **run** `{run['command']}`: split {run['split']}, model {model_label(run['model'])}, "
+                     f"reason {run['version']}, seed {run['seed']}, torch {run['torch']}, {run['machine']}, "
+                     f"started {run['started']}")
+    if len(models) > 1:
+        lines += ["", "Cells of more than one model (rows say which):"]
+        lines += [f"- model {i}: {m}" for i, m in enumerate(models, start=1)]
+    elif models:
+        lines.append(f"- **model of every cell**: `{models[0]}`")
     lines += ["", "![accuracy vs time](accuracy_vs_time.png)", ""]
     if human is not None:
         lines += [f"Humans (24.csv, the same {human[2]} puzzles): mean solve time {human[0]:.1f} s, "
@@ -185,6 +220,6 @@ def write_report(directory: Path, records: Sequence[dict[str, Any]], meta: dict[
     human = human_baseline(records)
     plot(rows, human, directory / "accuracy_vs_time.png")
     tmp = directory / "report.md.tmp"
-    tmp.write_text(markdown(rows, human, meta))
+    tmp.write_text(markdown(rows, human, meta, models_in(records)))
     tmp.replace(directory / "report.md")
     return rows

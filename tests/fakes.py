@@ -6,12 +6,31 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from reasoning.protocols import Grammar
 from reasoning.types import Completion, SamplingParams
+
+
+def constrain(text: str, grammar: Grammar) -> str:
+    """What a constrained decoder makes of a scripted reply: each line the grammar does not allow
+    becomes the first line it does (a model held to the grammar), and the reply ends where the
+    grammar allows nothing more."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        allowed = grammar.lines(out)
+        if allowed is None:  # free from here on
+            out.append(line)
+        elif not allowed:
+            break
+        else:
+            out.append(line if line in allowed else allowed[0])
+    return "\n".join(out)
 
 
 class ScriptedModel:
     """`reply(prompt, i)` gives the i-th sample's text for a prompt (i counts per prompt across
-    calls); `labels(prompt)` gives label -> probability for label_logprobs. Records every call."""
+    calls); `labels(prompt)` gives label -> probability for label_logprobs. Records every call.
+    A Grammar constraint (one, or one per prompt) is honoured: see `constrain`; any other kind of
+    constraint is refused, so a test can never pass by ignoring one."""
 
     def __init__(
         self,
@@ -27,13 +46,21 @@ class ScriptedModel:
         self, prompts: Sequence[str], params: SamplingParams, n: int = 1, seed: int = 0, constraint: Any = None
     ) -> list[list[Completion]]:
         self.calls.append(("generate", (list(prompts), params, n, seed)))
+        if constraint is None or isinstance(constraint, Grammar):
+            grammars = [constraint] * len(prompts)
+        elif isinstance(constraint, (list, tuple)) and all(isinstance(g, Grammar) for g in constraint):
+            assert len(constraint) == len(prompts), "one grammar per prompt"
+            grammars = list(constraint)
+        else:
+            raise NotImplementedError(f"the scripted model cannot honour a {type(constraint).__name__}")
         out = []
-        for prompt in prompts:
+        for prompt, grammar in zip(prompts, grammars):
             row = []
             for _ in range(n):
                 i = self._drawn.get(prompt, 0)
                 self._drawn[prompt] = i + 1
-                text = self.reply(prompt, i)[: params.max_new_tokens]
+                text = self.reply(prompt, i)
+                text = (text if grammar is None else constrain(text, grammar))[: params.max_new_tokens]
                 row.append(Completion(text=text, tokens=len(text), logprob=-float(len(text)), finish_reason="stop"))
             out.append(row)
         return out

@@ -13,9 +13,12 @@ DistributedDataParallel and each rank trains on its slice of every batch; only r
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
 import random
+import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -78,6 +81,14 @@ class Rows:
 
     def lengths(self) -> list[int]:
         return [len(x) for x in self.ids]
+
+    def sha256(self) -> str:
+        """A fingerprint of exactly what is trained on: every row's token ids and loss mask."""
+        h = hashlib.sha256()
+        for ids, mask in zip(self.ids, self.mask):
+            h.update(ids.numpy().tobytes())
+            h.update(mask.numpy().tobytes())
+        return h.hexdigest()
 
     def batch(self, index: Sequence[int], multiple: int = 32) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(input_ids, attention_mask, labels), each (B, T), rows left-aligned; T is the longest
@@ -264,6 +275,19 @@ def supervised(rows: Rows, cfg: StageConfig) -> Step:
     return step
 
 
+def source_commit() -> str:
+    """The git commit of the code that is training (with `+dirty` when it has uncommitted
+    changes), or "unknown" outside a git checkout."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True)
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def train(
     cfg: StageConfig,
     out: Path,
@@ -275,7 +299,7 @@ def train(
     progress: bool = True,
 ) -> Path:
     """Train on `rows` (cross-entropy) to cfg.steps; see `run`."""
-    info = {"rows": len(rows), **(info or {})}
+    info = {"rows": len(rows), "corpus_sha256": rows.sha256(), **(info or {})}
     return run(cfg, out, stage, supervised(rows, cfg), tokenizer, init_model, info, progress)
 
 
@@ -375,8 +399,12 @@ def run(
         "params": sum(p.numel() for p in model.parameters()),
         "bf16": trainee.bf16,
         "world_size": world,
+        "commit": source_commit(),
         **(info or {}),
     }
+    if info and "init" in info and (Path(info["init"]) / "train_log.json").is_file():
+        # the earlier stages' logs travel with the model: a shipped checkpoint carries them all
+        log["init_log"] = json.loads((Path(info["init"]) / "train_log.json").read_text())
     if rank == 0:
         model.eval()
         checkpoint.publish(out, model, tokenizer, {"train_log.json": log})

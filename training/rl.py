@@ -23,6 +23,7 @@ The completions are re-encoded from their text, which is exact for the character
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,5 +157,6 @@ def rl(cfg: StageConfig, init: Path, out: Path, task: Task, progress: bool = Tru
     tokenizer = AutoTokenizer.from_pretrained(init)
     problems = task.problems("train")
     step = PolicyGradient(cfg, task, problems, checkpoint.load_model(init), tokenizer)
-    info = {"task": task.name, "init": str(init), "problems": len(problems)}
+    corpus = hashlib.sha256("\n".join(p.text for p in problems).encode()).hexdigest()  # the puzzles rolled out
+    info = {"task": task.name, "init": str(init), "problems": len(problems), "corpus_sha256": corpus}
     return loop.run(cfg, out, "rl", step, tokenizer, init_model=lambda: checkpoint.load_model(init), info=info, progress=progress)

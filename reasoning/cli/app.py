@@ -52,15 +52,17 @@ def solve(
     import tasks
     from reasoning.cli.models import load_model
     from reasoning.cli.render import print_result
-    from tasks.harness import solve_one
+    from reasoning.harness import identity, solve_one
 
     the_task = tasks.get_task(task)
     the_problem = the_task.parse_problem(problem)
     the_budget = Budget.parse(budget)
     the_strategy = strategies.create(strategy, _strategy_settings(settings, search))
     lm, model_dir, load_seconds = load_model(model)
-    result, record = solve_one(the_problem, lm, the_task, the_strategy, the_budget, seed)
-    record |= {"model": str(model_dir), "load_seconds": round(load_seconds, 3)}
+    result, record = solve_one(
+        the_problem, lm, the_task, the_strategy, the_budget, seed, run=identity(the_task, lm, seed)
+    )
+    record["load_seconds"] = round(load_seconds, 3)
     if save_tree is not None:
         from reasoning.tree import save_tree as write_tree
 
@@ -75,7 +77,9 @@ def solve(
 def bench(
     out: options.Out,
     task: options.Task = "game24",
-    split: Annotated[str, typer.Option("--split", help="train, val or test.")] = "test",
+    split: Annotated[
+        str, typer.Option("--split", help="train, val or test (val by default: test only when named, so no one tunes on it).")
+    ] = "val",
     strategy: Annotated[
         str, typer.Option("--strategy", "-s", help="Comma-separated; settings after colons, e.g. io,cot,tot:search=mcts.")
     ] = "io,cot,sc,tot",
@@ -86,11 +90,14 @@ def bench(
     ] = None,
     model: options.Model = None,
     seed: options.Seed = 0,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Cells in flight at once (a remote backend only).")
+    ] = 1,
 ) -> None:
     """Run strategies x budgets x problems; results.jsonl survives kills and runs resume."""
     from reasoning.cli.bench import run
 
-    run(out, task, split, strategy, budget, limit, problems_file, model, seed)
+    run(out, task, split, strategy, budget, limit, problems_file, model, seed, concurrency)
 
 
 @app.command()

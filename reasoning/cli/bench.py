@@ -22,7 +22,7 @@ from reasoning.settings import parse_pairs
 
 def _strategies(spec: str) -> dict[str, Any]:
     import strategies
-    from tasks.harness import split_names
+    from reasoning.harness import split_names
 
     out = {}
     for name in split_names(spec):
@@ -41,41 +41,47 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 def run(
     out: Path, task_name: str, split: str, strategy: str, budget: str, limit: int | None,
-    problems_file: Path | None, model_dir: Path | None, seed: int,
+    problems_file: Path | None, model_dir: Path | None, seed: int, concurrency: int = 1,
 ) -> None:
     import tasks
     import torch
     from reasoning.cli.models import load_model
-    from tasks.harness import Results, parse_budgets, read_problems, run_bench
+    from reasoning.harness import Results, check_compatible, identity, parse_budgets, read_problems, run_bench, unique
 
     task = tasks.get_task(task_name)
-    problems = read_problems(task, problems_file) if problems_file else task.problems(split)
+    problems = unique(read_problems(task, problems_file) if problems_file else task.problems(split))
     if limit is not None:
         if limit < 1:
             raise BadInput("--limit must be at least 1")
         problems = problems[:limit]
     budgets = parse_budgets(budget)
     grid = _strategies(strategy)
+    if concurrency < 1:
+        raise BadInput(f"--concurrency must be at least 1, got {concurrency}")
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)
     results = Results(out / "results.jsonl")
     with results.exclusive():  # before meta.json: a refused second bench changes nothing
         model, directory, load_seconds = load_model(model_dir)
-        command = shlex.join(["reason", *sys.argv[1:]])
-        previous = json.loads((out / "meta.json").read_text()).get("commands", []) if (out / "meta.json").exists() else []
-        meta = {
-            "commands": previous + [command] if command not in previous else previous,  # every grid in this dir
-            "task": task.name,
+        if concurrency > 1 and model.identity().get("backend") == "hf":
+            raise BadInput("--concurrency needs a remote backend (--backend openai): a local model runs one cell at a time")
+        this = identity(task, model, seed)
+        check_compatible(results.read(), this, grid, str(out))  # refuse before anything is written
+        meta_path = out / "meta.json"
+        meta = json.loads(meta_path.read_text()) if meta_path.exists() else {}
+        meta.setdefault("runs", [])
+        meta["runs"].append({  # every run in this directory, with what made it
+            "command": shlex.join(["reason", *sys.argv[1:]]),
             "split": "file " + str(problems_file) if problems_file else split,
-            "model": str(directory),
+            **this,
             "model_load_seconds": round(load_seconds, 2),
+            "concurrency": concurrency,
             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.platform()}",
             "torch": torch.__version__,
             "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "seed": seed,
-        }
-        _write_json(out / "meta.json", meta)
+        })
+        _write_json(meta_path, meta)
         console = Console(stderr=True)
         total = len(grid) * len(budgets) * len(problems)
         tally: dict[str, list[int]] = {name: [0, 0] for name in grid}
@@ -94,7 +100,7 @@ def run(
                 tally[rec["strategy"]][1] += 1
                 progress.update(bar, advance=1, description=describe())
 
-            records = run_bench(task, grid, budgets, problems, model, seed, results, on_record)
+            records = run_bench(task, grid, budgets, problems, model, seed, results, on_record, concurrency)
             progress.update(bar, completed=total)
         rows = write_report(out, records_in(out), meta)
         print_rows(rows)
@@ -102,7 +108,7 @@ def run(
 
 
 def records_in(directory: Path) -> list[dict[str, Any]]:
-    from tasks.harness import Results
+    from reasoning.harness import Results
 
     return Results(directory / "results.jsonl").read()
 

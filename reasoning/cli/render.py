@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from reasoning.report import model_label
 from reasoning.types import Result
 
 
@@ -31,4 +32,4 @@ def print_result(console: Console, record: dict[str, Any], result: Result, show_
         record["stop_reason"],
     )
     console.print(table)
-    console.print(f"[dim]model {record['model']} (loaded in {record['load_seconds']:.1f}s)[/dim]")
+    console.print(f"[dim]model {model_label(record['model'])} (loaded in {record['load_seconds']:.1f}s)[/dim]")

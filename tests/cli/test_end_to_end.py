@@ -1,14 +1,14 @@
 """End to end on a real tiny model: trained for real steps, saved, reloaded, solving via the CLI."""
 
 import json
-import os
+import re
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
+from tasks.game24 import Game24
 from tests.conftest import reason
 
 FIELDS = {"problem", "task", "strategy", "answer", "correct", "seconds", "generated_tokens",
@@ -45,32 +45,79 @@ def test_same_seed_same_answer_and_tree_saved(tiny_model, tmp_path):
     assert tree["nodes"][0]["text"] == "1 2 3 4"
 
 
-def test_human_output_and_tree(tiny_model):
-    done = reason("solve", "4 9 10 13", "--strategy", "tot", "--model", str(tiny_model), "--show-tree",
-                  "--budget", "2calls", check=True)
-    assert "4 9 10 13" in done.stdout and "calls" in done.stdout and "Traceback" not in done.stderr
+def test_show_tree_draws_the_search_tree():
+    """The shipped model's tree for 4 9 10 13: root, children as `a op b = c (left: ...)` thoughts
+    with values, and the path to the answer drawn under them."""
+    done = reason("solve", "4 9 10 13", "--strategy", "tot", "--show-tree", "--budget", "20s", check=True)
+    lines = done.stdout.splitlines()
+    assert lines[0] == "4 9 10 13"
+    children = [line for line in lines if re.match(r"^[├└]── \d+ [-+*/] \d+ = [\d/]+ \(left: [\d/ ]+\)", line)]
+    assert len(children) >= 3 and any("value" in c for c in children)
+    deeper = [line for line in lines if re.match(r"^[│ ]   [├└]── ", line)]
+    assert deeper, "the tree should go below the first level"
+    answer = next(line for line in lines if re.search(r"\(left: 24\)", line))
+    assert answer.rstrip().endswith("= 24") and "correct" in done.stdout and "Traceback" not in done.stderr
+
+
+def test_training_logs_carry_provenance(tiny_model):
+    log = json.loads((tiny_model / "train_log.json").read_text())
+    chain = [log, log["init_log"], log["init_log"]["init_log"]]
+    assert [entry["stage"] for entry in chain] == ["rl", "sft", "pretrain"]
+    for entry in chain:
+        assert re.fullmatch(r"[0-9a-f]{40}(\+dirty)?|unknown", entry["commit"])
+        assert re.fullmatch(r"[0-9a-f]{64}", entry["corpus_sha256"])
+
+
+KILL_AFTER_THREE = """
+import os, signal, sys
+import reasoning.harness as harness
+real, done = harness.solve_one, []
+def solve_one(*args, **kwargs):
+    if len(done) == 3:  # three cells are fsynced: die as kill -9 would, mid-run
+        os.kill(os.getpid(), signal.SIGKILL)
+    done.append(1)
+    return real(*args, **kwargs)
+harness.solve_one = solve_one
+from reasoning.cli.app import main
+sys.argv = ["reason", *sys.argv[1:]]
+main()
+"""
 
 
 def test_bench_survives_kill_9_and_resumes(tiny_model, tmp_path):
+    """The first run is killed (SIGKILL) right after its third cell, whatever the machine's speed;
+    the second finishes the grid with every cell exactly once."""
     out = tmp_path / "bench"
-    args = [sys.executable, "-m", "reasoning.cli", "bench", "--split", "val", "--limit", "6", "--strategy", "io,cot",
-            "--budget", "1calls,2calls", "--model", str(tiny_model), "--out", str(out)]
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    grid = ["bench", "--limit", "6", "--strategy", "io,cot", "--budget", "1calls,2calls", "--model", str(tiny_model),
+            "--out", str(out)]
+    killed = subprocess.run([sys.executable, "-c", KILL_AFTER_THREE, *grid], capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL
     results = out / "results.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:  # kill once some, but not all, cells are done
-        if results.exists() and len(results.read_text().splitlines()) >= 3:
-            break
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
-    finished = len(results.read_text().splitlines())
-    assert 3 <= finished < 24, "the kill should land mid-run"
-    done = subprocess.run(args, capture_output=True, text=True)
+    assert len(results.read_text().splitlines()) == 3
+    done = subprocess.run([sys.executable, "-m", "reasoning.cli", *grid], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     records = [json.loads(line) for line in results.read_text().splitlines()]
     cells = [(r["strategy"], r["budget"], r["problem"]) for r in records]
     assert len(cells) == 24 and len(set(cells)) == 24  # every cell exactly once
+    val = {p.text for p in Game24().problems("val")[:6]}
+    assert {r["problem"] for r in records} == val  # no --split: val
     assert (out / "report.md").exists() and (out / "accuracy_vs_time.png").exists()
     again = subprocess.run([sys.executable, "-m", "reasoning.cli", "report", str(out)], capture_output=True, text=True)
     assert again.returncode == 0 and "accuracy" in again.stdout
+
+
+def test_a_second_model_on_the_same_out_is_refused_before_it_writes(tiny_model, tmp_path):
+    """As a new user would: the same bench with the shipped model, then with another model on the
+    same --out. The second run names the difference, exits 2 and leaves every file as it was."""
+    out = tmp_path / "x"
+    args = ("bench", "--strategy", "io", "--budget", "2s", "--limit", "3", "--out", str(out))
+    reason(*args, check=True)
+    before = {f.name: f.read_bytes() for f in out.iterdir() if f.is_file()}
+    refused = reason(*args, "--model", str(tiny_model))
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "made differently" in refused.stderr
+    assert "fingerprint" in refused.stderr and str(tiny_model) in refused.stderr
+    assert {f.name: f.read_bytes() for f in out.iterdir() if f.is_file()} == before
+    meta = json.loads((out / "meta.json").read_text())
+    assert len(meta["runs"]) == 1 and meta["runs"][0]["split"] == "val"
+    assert meta["runs"][0]["model"]["fingerprint"] == json.loads((out / "results.jsonl").read_text().splitlines()[0])["model"]["fingerprint"]

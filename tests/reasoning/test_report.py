@@ -43,3 +43,18 @@ def test_coinciding_points_share_one_label():
     labels = _point_labels(xs, ys, ["0.5s", "1s", "2s", "4s", "8s"])
     assert [text for _, _, text in labels] == ["0.5s-2s", "4s", "8s"]
     assert [text for _, _, text in _point_labels([0, 0], [0.1, 0.2], ["1s", "2s"])] == ["1s", "2s"]
+
+
+def test_cells_of_two_models_never_share_a_row(tmp_path):
+    a = {"backend": "hf", "model": "/m/a", "fingerprint": "aaaa"}
+    b = {"backend": "hf", "model": "/m/b", "fingerprint": "bbbb"}
+    records = [rec("io", "2s", True, problem=p, model=a) for p in "xyz"] + [
+        rec("io", "2s", False, problem=p, model=b) for p in "xyz"
+    ]
+    rows = summarize(records)
+    assert [(r.strategy, r.correct, r.n) for r in rows] == [("io @ model 1", 3, 3), ("io @ model 2", 0, 3)]
+    write_report(tmp_path, records, {})
+    text = (tmp_path / "report.md").read_text()
+    assert "model 1: hf /m/a (aaaa)" in text and "model 2: hf /m/b (bbbb)" in text
+    single = summarize([r for r in records if r["model"] == a])
+    assert [r.strategy for r in single] == ["io"]

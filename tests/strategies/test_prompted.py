@@ -13,7 +13,7 @@ GOOD = "13 - 9 = 4 (left: 4 4 10)\n10 - 4 = 6 (left: 4 6)\n4 * 6 = 24 (left: 24)
 
 def test_io_prompts_with_k_examples_and_parses():
     model = ScriptedModel(reply=lambda prompt, i: "(10 - 4) * (13 - 9) = 24\n")
-    result = FewShot(k=2).solve(PROBLEM, model, TASK, Budget())
+    result = FewShot(k=2, constrained=False).solve(PROBLEM, model, TASK, Budget())
     assert result.answer == "(10 - 4) * (13 - 9) = 24"
     assert TASK.verify(PROBLEM, result.answer)
     (kind, (prompts, params, n, seed)), = model.calls
@@ -23,7 +23,7 @@ def test_io_prompts_with_k_examples_and_parses():
 
 
 def test_cot_reads_the_answer_line():
-    result = ChainOfThought(k=0).solve(PROBLEM, ScriptedModel(reply=lambda p, i: GOOD), TASK, Budget())
+    result = ChainOfThought(k=0, constrained=False).solve(PROBLEM, ScriptedModel(reply=lambda p, i: GOOD), TASK, Budget())
     assert result.answer == "(10 - 4) * (13 - 9) = 24" and result.trace == (GOOD,)
 
 
@@ -38,7 +38,7 @@ def test_majority_is_pure_and_breaks_ties_by_first_seen():
 def test_self_consistency_samples_in_rounds_until_the_budget_ends():
     answers = ["Answer: 1 + 2\n", "Answer: (10 - 4) * (13 - 9) = 24\n"]
     model = ScriptedModel(reply=lambda p, i: answers[0] if i % 3 == 0 else answers[1])
-    sc = SelfConsistency(ChainOfThought(k=0), n=4, max_samples=100)
+    sc = SelfConsistency(ChainOfThought(k=0, constrained=False), n=4, max_samples=100)
     result = sc.solve(PROBLEM, model, TASK, Budget(calls=3))
     assert result.answer == "(10 - 4) * (13 - 9) = 24"
     assert result.stop_reason == "calls" and result.extra["samples"] == 12
@@ -60,3 +60,34 @@ def test_create_applies_settings_and_rejects_unknown():
         create("io", {"breadth": "3"})
     with pytest.raises(BadInput):
         create("nope")
+
+
+def test_the_scripted_model_holds_constrained_cot_to_the_grammar():
+    """A wrong step and a mis-copied answer line: constrained, the grammar replaces both (the first
+    valid step, then the answer those steps really build); free, the model's text stands."""
+    wrong = "13 - 9 = 5 (left: 4 5 10)\n10 - 4 = 6 (left: 5 6)\n5 * 6 = 30 (left: 30)\nAnswer: (13 - 9) * 6 = 24\n\n"
+    model = ScriptedModel(reply=lambda p, i: wrong)
+    free = ChainOfThought(constrained=False).solve(PROBLEM, model, TASK, Budget())
+    assert free.trace == (wrong,) and free.answer == "(13 - 9) * 6 = 24"
+    held = ChainOfThought(constrained=True).solve(PROBLEM, model, TASK, Budget())
+    lines = held.trace[0].split("\n")
+    first = TASK.thoughts(TASK.initial_state(PROBLEM))[0]
+    assert lines[0] == first != wrong.split("\n")[0]
+    state = TASK.initial_state(PROBLEM)
+    for line in lines[:3]:
+        state = TASK.expand(state, line)
+        assert state is not None  # every step valid
+    assert held.answer == TASK.answer(state) or held.answer.endswith(f"= {TASK.key(state)[0]}")
+    assert TASK.verify(PROBLEM, held.answer) == (TASK.key(state)[0] == 24)
+
+
+def test_self_consistency_counts_only_answers_that_claim_the_target():
+    """Three chains end honestly on another value (as constrained chains do) and two claim a
+    verified 24: the vote must go to the claim, not to the more common non-claim."""
+    miss = "13 - 9 = 4 (left: 4 4 10)\n4 + 4 = 8 (left: 8 10)\n8 + 10 = 18 (left: 18)\nAnswer: (13 - 9) + 4 + 10 = 18\n\n"
+    replies = [miss, GOOD, miss, GOOD, miss]
+    model = ScriptedModel(reply=lambda p, i: replies[i % len(replies)])
+    result = SelfConsistency(ChainOfThought(constrained=False), n=5, max_samples=5).solve(PROBLEM, model, TASK, Budget())
+    assert result.extra["samples"] == 5
+    assert result.answer == "(10 - 4) * (13 - 9) = 24" and TASK.verify(PROBLEM, result.answer)
+    assert result.extra["votes"] == {"(10-4)*(13-9)=24": 2}  # the misses cast no vote
