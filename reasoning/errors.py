@@ -11,3 +11,7 @@ class BadInput(ReasonError):
 
 class ModelNotFound(ReasonError):
     """A model directory does not exist or holds no usable checkpoint."""
+
+
+class BackendError(ReasonError):
+    """A model server failed: it kept answering 429 or 5xx, or sent something unreadable."""

@@ -69,6 +69,7 @@ def record(
         "stop_reason": result.stop_reason,
         "budget": str(budget),
         "seed": seed,
+        "fallbacks": list(result.extra.get("fallbacks", ())),  # changes of method the model's capabilities forced
         **{f"problem_{k}": v for k, v in problem.meta.items()},
     }
     if run is not None:

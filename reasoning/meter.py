@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from reasoning.protocols import LanguageModel
+from reasoning.protocols import Capabilities, LanguageModel, capabilities
 from reasoning.types import Budget, Completion, SamplingParams, Usage
 
 
@@ -46,9 +46,13 @@ class Meter:
     def exhausted(self) -> bool:
         return self.stop_reason() is not None
 
-    def _charge_prompts(self, prompts: Sequence[str]) -> None:
+    def _charge_prompts(self, prompts: Sequence[str], counted: Sequence[int | None] = ()) -> None:
+        """One call, and the prompts' tokens: as the backend counted them where it says (a
+        server's usage), else by the model's tokenizer. After the call, so a backend that
+        learns exact counts from its answer can give them."""
         self.calls += 1
-        self.prompt_tokens += sum(self.model.count_tokens(p) for p in prompts)
+        counted = list(counted) + [None] * (len(prompts) - len(counted))
+        self.prompt_tokens += sum(c if c is not None else self.model.count_tokens(p) for p, c in zip(prompts, counted))
 
     # -- LanguageModel -----------------------------------------------------------------------
     def generate(
@@ -65,18 +69,23 @@ class Meter:
         if self.budget.seconds is not None:  # nor past the time budget
             left = max(0.0, self.budget.seconds - self.seconds)
             params = replace(params, max_seconds=left if params.max_seconds is None else min(params.max_seconds, left))
-        self._charge_prompts(prompts)
         out = self.model.generate(prompts, params, n=n, seed=seed, constraint=constraint)
+        self._charge_prompts(prompts, [row[0].prompt_tokens if row else None for row in out])
         self.generated_tokens += sum(c.tokens for row in out for c in row)
         return out
 
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:
+        out = self.model.score(prompts, continuations)
         self._charge_prompts([p + c for p, c in zip(prompts, continuations)])
-        return self.model.score(prompts, continuations)
+        return out
 
     def label_logprobs(self, prompts: Sequence[str], labels: Sequence[str]) -> list[list[float]]:
+        out = self.model.label_logprobs(prompts, labels)
         self._charge_prompts(prompts)
-        return self.model.label_logprobs(prompts, labels)
+        return out
 
     def count_tokens(self, text: str) -> int:
         return self.model.count_tokens(text)
+
+    def capabilities(self) -> Capabilities:
+        return capabilities(self.model)

@@ -32,6 +32,25 @@ class Grammar(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """What a LanguageModel can do. A strategy setting that needs a missing capability either
+    falls back in a documented way (recorded in its Result.extra["fallbacks"]) or refuses with
+    BadInput before any work; see `Strategy.adapt` and the README's table of fallbacks."""
+
+    score: bool = True  # log-probabilities of given text after a prompt (score)
+    label_logprobs: bool = True  # log-probabilities of given labels after each prompt (value prompts)
+    n: bool = True  # n samples per prompt in one request (else the backend sends n requests)
+    seeds: bool = True  # a seed fixes the samples (a server may only do its best)
+    constraints: bool = True  # grammar-constrained decoding (generate's `constraint`)
+
+
+def capabilities(model: Any) -> Capabilities:
+    """A model's declared capabilities; a model that declares none is taken to have them all."""
+    declare = getattr(model, "capabilities", None)
+    return declare() if callable(declare) else Capabilities()
+
+
 @runtime_checkable
 class LanguageModel(Protocol):
     """Batch-first model interface. Every method takes a list of prompts."""
@@ -65,6 +84,10 @@ class LanguageModel(Protocol):
         """What identifies the model whose outputs these are: at least `backend` and `model`
         (a directory or a served name), and a weights `fingerprint` where the backend can tell.
         Bench results are keyed by it, so one model's results are never credited to another."""
+        ...
+
+    def capabilities(self) -> Capabilities:
+        """What this model can do (prompt and label log-probabilities, n, seeds, constraints)."""
         ...
 
 

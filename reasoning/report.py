@@ -17,7 +17,8 @@ def model_label(model: Any) -> str:
     if not isinstance(model, dict):
         return str(model)
     fingerprint = f" ({model['fingerprint']})" if model.get("fingerprint") else ""
-    return f"{model.get('backend', '?')} {model.get('model', '?')}{fingerprint}"
+    server = f" at {model['base_url']}" if model.get("base_url") else ""
+    return f"{model.get('backend', '?')} {model.get('model', '?')}{server}{fingerprint}"
 
 
 @dataclass(frozen=True)

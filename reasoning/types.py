@@ -91,6 +91,7 @@ class Completion:
     token_ids: tuple[int, ...] = ()  # the ids sampled (what training scores: never re-encode text)
     token_logprobs: tuple[float, ...] = ()  # log p of each sampled id under the raw model
     top_logprobs: tuple[tuple[tuple[int, float], ...], ...] = ()  # per step, the k most likely (id, logprob)
+    prompt_tokens: int | None = None  # the prompt's tokens as the backend counted them (a server's usage); None: the Meter counts
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from types import MappingProxyType
 
 from reasoning.errors import BadInput
-from reasoning.protocols import Strategy
+from reasoning.protocols import Capabilities, Strategy
 from reasoning.settings import apply
 from strategies.cot import ChainOfThought
 from strategies.few_shot import FewShot
@@ -35,4 +35,12 @@ def create(name: str, settings: dict[str, str] | None = None) -> Strategy:
     return apply(REGISTRY[name](), settings or {})
 
 
-__all__ = ["ChainOfThought", "FewShot", "SelfConsistency", "TreeOfThoughts", "majority", "create", "REGISTRY"]
+def adapt(strategy: Strategy, caps: Capabilities) -> tuple[Strategy, tuple[str, ...]]:
+    """The strategy as it will run on a model with these capabilities and the fallbacks it
+    takes (documented in the README); BadInput, before any work, if it cannot run there. A
+    strategy without an `adapt` method is taken to need nothing."""
+    own = getattr(strategy, "adapt", None)
+    return own(caps) if callable(own) else (strategy, ())
+
+
+__all__ = ["ChainOfThought", "FewShot", "SelfConsistency", "TreeOfThoughts", "majority", "adapt", "create", "REGISTRY"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from reasoning.errors import BadInput
 from reasoning.meter import Meter
-from reasoning.protocols import LanguageModel, Problem, Task
+from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities
 from reasoning.types import Budget, Completion, Result, SamplingParams
 
 
@@ -22,6 +23,17 @@ class Prompted:
     top_k: int = 0
     max_new_tokens: int = 64
     constrained: bool = True  # decode inside the task's grammar (valid steps, each number once): +4 points for cot on val
+
+    def adapt(self, caps: Capabilities, prefix: str = "") -> tuple[Prompted, tuple[str, ...]]:
+        """This config and the fallbacks it takes on a model with these capabilities (none: a
+        prompt needs only generation). BadInput if it must constrain decoding and cannot;
+        `prefix` is where this config sits in an enclosing one (e.g. "base.")."""
+        if self.constrained and not caps.constraints:
+            raise BadInput(
+                f"{self.name}: {prefix}constrained=true needs grammar-constrained decoding, which this model's "
+                f"backend cannot do; set {prefix}constrained=false (--set {prefix}constrained=false)"
+            )
+        return self, ()
 
     def params(self, task: Task, temperature: float | None = None) -> SamplingParams:
         return SamplingParams(
@@ -49,6 +61,7 @@ class Prompted:
     def solve(
         self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0
     ) -> Result:
+        self.adapt(capabilities(model))
         meter = Meter(model, budget)
         completion = self.sample(problem, meter, task, seed=seed)[0]
         return Result(

@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from reasoning.meter import Meter
-from reasoning.protocols import LanguageModel, Problem, Task
+from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities
 from reasoning.types import Budget, Result
 from strategies.cot import ChainOfThought
 from strategies.prompted import Prompted
@@ -51,16 +51,22 @@ class SelfConsistency:
         if self.n < 1 or self.max_samples < 1:
             raise ValueError("n and max_samples must be >= 1")
 
+    def adapt(self, caps: Capabilities, prefix: str = "") -> tuple[SelfConsistency, tuple[str, ...]]:
+        """As its base's (n samples per prompt need no capability: a backend without them sends n requests)."""
+        base, notes = self.base.adapt(caps, prefix + "base.")
+        return replace(self, base=base), notes
+
     def solve(
         self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0
     ) -> Result:
+        base, notes = self.base.adapt(capabilities(model), "base.")
         meter = Meter(model, budget)
         texts: list[str] = []
         answers: list[str | None] = []
         round_ = 0
         while len(texts) < self.max_samples and not meter.exhausted():
             n = min(self.n, self.max_samples - len(texts))
-            batch = self.base.sample(problem, meter, task, n, seed + round_, self.temperature)
+            batch = base.sample(problem, meter, task, n, seed + round_, self.temperature)
             texts += [c.text for c in batch]
             answers += [_claimed(task, task.parse(c.text)) for c in batch]
             round_ += 1
@@ -69,5 +75,5 @@ class SelfConsistency:
             usage=meter.usage(),
             stop_reason=meter.stop_reason() or "done",
             trace=tuple(texts),
-            extra={"samples": len(texts), "votes": dict(Counter(normalize(a) for a in answers if a))},
+            extra={"samples": len(texts), "votes": dict(Counter(normalize(a) for a in answers if a)), "fallbacks": list(notes)},
         )

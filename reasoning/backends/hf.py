@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 
 from reasoning.constraint import LineConstraint
 from reasoning.engine import Engine
-from reasoning.errors import ModelNotFound
-from reasoning.protocols import Grammar
+from reasoning.errors import BadInput, ModelNotFound
+from reasoning.protocols import Capabilities, Grammar
 from reasoning.types import Completion, SamplingParams
 
 _WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")
-_TOKENIZER = ("tokenizer.json", "tokenizer_config.json")
+_TOKENIZER = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.json")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _one_line(e: BaseException) -> str:
@@ -40,9 +43,45 @@ def quiet() -> Iterator[None]:
             hf_logging.enable_progress_bar()
 
 
+def pick_device(name: str = "auto") -> torch.device:
+    """auto: cuda if torch sees a GPU, else mps, else cpu. BadInput for a device torch lacks."""
+    cuda, mps = torch.cuda.is_available(), torch.backends.mps.is_available()
+    if name == "auto":
+        return torch.device("cuda" if cuda else "mps" if mps else "cpu")
+    if (name == "cuda" and not cuda) or (name == "mps" and not mps):
+        raise BadInput(f"--device {name}: this torch build sees no {name} device")
+    if name not in ("cpu", "cuda", "mps"):
+        raise BadInput(f"unknown device {name!r}; choose from auto, cpu, cuda, mps")
+    return torch.device(name)
+
+
+def pick_dtype(name: str, device: torch.device) -> torch.dtype | str:
+    """auto: float32 on a CPU, the checkpoint's own dtype ("auto" to transformers) on a GPU."""
+    if name == "auto":
+        return torch.float32 if device.type == "cpu" else "auto"
+    dtypes = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+    if name not in dtypes:
+        raise BadInput(f"unknown dtype {name!r}; choose from auto, {', '.join(dtypes)}")
+    return dtypes[name]
+
+
+def _serialized(method: F) -> F:
+    """One call at a time per model: callers may share a model across threads (bench
+    --concurrency); torch on one device gains nothing from overlapping forwards."""
+
+    @functools.wraps(method)
+    def locked(self: HFModel, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked  # type: ignore[return-value]
+
+
 class HFModel:
     """A transformers causal LM and its tokenizer. `HFModel(model, tokenizer)` wraps in-memory
-    objects; `HFModel.load(dir)` reads a directory written by save_pretrained."""
+    objects; `HFModel.load(dir)` reads a directory written by save_pretrained. Any causal LM
+    and any tokenizer (characters, BPE, bytes; with or without BOS) works; safe to call from
+    several threads (calls run one at a time)."""
 
     def __init__(self, model: torch.nn.Module, tokenizer: Any, path: Path | None = None) -> None:
         self.model = model
@@ -50,6 +89,36 @@ class HFModel:
         self.path = path
         self.engine = Engine(model, tokenizer)
         self._fingerprint: str | None = None
+        self._lock = threading.RLock()
+
+    def capabilities(self) -> Capabilities:
+        """Everything: the engine reads any log-probability, samples n per prefill, seeds a
+        torch.Generator and masks logits for constraints."""
+        return Capabilities()
+
+    @property
+    def has_chat_template(self) -> bool:
+        return bool(getattr(self.tokenizer, "chat_template", None))
+
+    def render_chat(self, messages: Sequence[Mapping[str, str]]) -> str:
+        """The prompt text of a conversation (OpenAI-style `{"role", "content"}` messages),
+        ending where the assistant's reply begins. With the tokenizer's chat template when it
+        has one (its leading BOS text dropped: generate adds BOS itself); without one, the
+        contents in order joined by blank lines, so a single user message reaches the model
+        exactly as a completion prompt would."""
+        for m in messages:
+            if not isinstance(m, Mapping) or not isinstance(m.get("content"), str) or not isinstance(m.get("role"), str):
+                raise BadInput("each chat message needs a string 'role' and a string 'content'")
+        if not messages:
+            raise BadInput("a chat needs at least one message")
+        if not self.has_chat_template:
+            return "\n\n".join(m["content"] for m in messages)
+        with self._lock:
+            text = self.tokenizer.apply_chat_template(
+                [dict(m) for m in messages], tokenize=False, add_generation_prompt=True
+            )
+        bos = self.tokenizer.bos_token
+        return text[len(bos) :] if bos and text.startswith(bos) else text
 
     def identity(self) -> dict[str, str]:
         """What makes this model this model: its directory (where it was loaded from) and a
@@ -65,8 +134,10 @@ class HFModel:
         return {"backend": "hf", "model": where, "fingerprint": self._fingerprint}
 
     @classmethod
-    def load(cls, path: str | Path) -> HFModel:
-        """Load a float32 model in eval mode; ModelNotFound if the directory is missing or unusable."""
+    def load(cls, path: str | Path, device: str = "cpu", dtype: str = "float32") -> HFModel:
+        """Load a model in eval mode on `device` (auto | cpu | cuda | mps) in `dtype` (auto |
+        float32 | bfloat16 | float16; see pick_dtype). ModelNotFound if the directory is missing
+        or unusable, BadInput for a device this torch lacks."""
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         path = Path(path).expanduser()
@@ -78,19 +149,22 @@ class HFModel:
             raise ModelNotFound(f"model directory {path} has no weights (model.safetensors or pytorch_model.bin)")
         if not any((path / f).is_file() for f in _TOKENIZER):
             raise ModelNotFound(f"model directory {path} has no tokenizer (tokenizer.json)")
+        where = pick_device(device)
+        torch_dtype = pick_dtype(dtype, where)
         try:
             tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
         except Exception as e:  # noqa: BLE001 - any failure here means an unusable checkpoint
             raise ModelNotFound(f"cannot load the tokenizer in {path}: {_one_line(e)}") from e
         try:
             with quiet():
-                model = AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32, local_files_only=True)
+                model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype, local_files_only=True)
         except Exception as e:  # noqa: BLE001
             raise ModelNotFound(f"cannot load the model in {path}: {_one_line(e)}") from e
-        model.eval()
+        model.to(where).eval()
         return cls(model, tokenizer, path)
 
     # -- LanguageModel -------------------------------------------------------------------------
+    @_serialized
     def generate(
         self,
         prompts: Sequence[str],
@@ -105,11 +179,14 @@ class HFModel:
             constraint = LineConstraint(constraint, self.tokenizer, reps)
         return self.engine.generate(prompts, params, n=n, seed=seed, constraint=constraint)
 
+    @_serialized
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:
         return self.engine.score(prompts, continuations)
 
+    @_serialized
     def label_logprobs(self, prompts: Sequence[str], labels: Sequence[str]) -> list[list[float]]:
         return self.engine.label_logprobs(prompts, labels)
 
+    @_serialized
     def count_tokens(self, text: str) -> int:
         return self.engine.count_tokens(text)

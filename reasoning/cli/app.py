@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
+from reasoning.backends.spec import ModelSpec
 from reasoning.cli import options
 from reasoning.errors import ReasonError
 from reasoning.settings import parse_pairs
@@ -34,11 +35,12 @@ def _strategy_settings(settings: list[str] | None, search: str | None) -> dict[s
 
 
 @app.command()
+@options.with_model
 def solve(
     problem: Annotated[str, typer.Argument(help='The problem, e.g. "4 9 10 13".')],
+    spec: ModelSpec,
     task: options.Task = "game24",
     strategy: Annotated[str, typer.Option("--strategy", "-s", help="io, cot, sc or tot.")] = "cot",
-    model: options.Model = None,
     seed: options.Seed = 0,
     budget: Annotated[str, typer.Option("--budget", "-b", help="10s, 500tok, 20calls or 10s+20calls.")] = "unlimited",
     settings: options.Settings = None,
@@ -53,12 +55,14 @@ def solve(
     from reasoning.cli.models import load_model
     from reasoning.cli.render import print_result
     from reasoning.harness import identity, solve_one
+    from reasoning.protocols import capabilities
 
     the_task = tasks.get_task(task)
     the_problem = the_task.parse_problem(problem)
     the_budget = Budget.parse(budget)
     the_strategy = strategies.create(strategy, _strategy_settings(settings, search))
-    lm, model_dir, load_seconds = load_model(model)
+    lm, _, load_seconds = load_model(spec)
+    strategies.adapt(the_strategy, capabilities(lm))  # refuse before any work if it cannot run on this model
     result, record = solve_one(
         the_problem, lm, the_task, the_strategy, the_budget, seed, run=identity(the_task, lm, seed)
     )
@@ -74,8 +78,10 @@ def solve(
 
 
 @app.command()
+@options.with_model
 def bench(
     out: options.Out,
+    spec: ModelSpec,
     task: options.Task = "game24",
     split: Annotated[
         str, typer.Option("--split", help="train, val or test (val by default: test only when named, so no one tunes on it).")
@@ -88,7 +94,6 @@ def bench(
     problems_file: Annotated[
         Optional[Path], typer.Option("--problems-file", help="One problem per line, or JSONL with a 'problem' field.")
     ] = None,
-    model: options.Model = None,
     seed: options.Seed = 0,
     concurrency: Annotated[
         int, typer.Option("--concurrency", help="Cells in flight at once (a remote backend only).")
@@ -97,7 +102,7 @@ def bench(
     """Run strategies x budgets x problems; results.jsonl survives kills and runs resume."""
     from reasoning.cli.bench import run
 
-    run(out, task, split, strategy, budget, limit, problems_file, model, seed, concurrency)
+    run(out, task, split, strategy, budget, limit, problems_file, spec, seed, concurrency)
 
 
 @app.command()

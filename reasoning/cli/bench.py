@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from reasoning.backends.spec import ModelSpec
 from reasoning.errors import BadInput
 from reasoning.report import Row, write_report
 from reasoning.settings import parse_pairs
@@ -41,12 +42,14 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 def run(
     out: Path, task_name: str, split: str, strategy: str, budget: str, limit: int | None,
-    problems_file: Path | None, model_dir: Path | None, seed: int, concurrency: int = 1,
+    problems_file: Path | None, spec: ModelSpec, seed: int, concurrency: int = 1,
 ) -> None:
+    import strategies
     import tasks
     import torch
     from reasoning.cli.models import load_model
     from reasoning.harness import Results, check_compatible, identity, parse_budgets, read_problems, run_bench, unique
+    from reasoning.protocols import capabilities
 
     task = tasks.get_task(task_name)
     problems = unique(read_problems(task, problems_file) if problems_file else task.problems(split))
@@ -63,7 +66,9 @@ def run(
     out.mkdir(parents=True, exist_ok=True)
     results = Results(out / "results.jsonl")
     with results.exclusive():  # before meta.json: a refused second bench changes nothing
-        model, directory, load_seconds = load_model(model_dir)
+        model, _, load_seconds = load_model(spec)
+        for each in grid.values():  # refuse before any cell runs if a strategy cannot run on this model
+            strategies.adapt(each, capabilities(model))
         if concurrency > 1 and model.identity().get("backend") == "hf":
             raise BadInput("--concurrency needs a remote backend (--backend openai): a local model runs one cell at a time")
         this = identity(task, model, seed)

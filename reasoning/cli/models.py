@@ -1,23 +1,25 @@
-"""Where the CLI finds models: an explicit directory or the checkpoint shipped in the package."""
+"""Where the CLI gets its model: one ModelSpec (from the options in options.py), loaded and timed."""
 
 from __future__ import annotations
 
 import time
-from importlib import resources
 from pathlib import Path
 
+from reasoning.backends.spec import DEFAULT, ModelSpec, shipped_dir
 from reasoning.protocols import LanguageModel
 
 
 def default_model_dir() -> Path:
-    return Path(str(resources.files("reasoning").joinpath("checkpoints/default")))
+    return shipped_dir(DEFAULT)
 
 
-def load_model(path: Path | None) -> tuple[LanguageModel, Path, float]:
-    """(model, its directory, seconds it took to load). Raises ModelNotFound."""
-    from reasoning.backends.hf import HFModel  # torch import is slow: only when a model is needed
+def load_model(spec: ModelSpec | Path | str | None) -> tuple[LanguageModel, str, float]:
+    """(model, what was loaded: a directory or a served model name, seconds it took).
+    A Path or str is a checkpoint directory or shipped stage. Raises ModelNotFound / BadInput."""
+    from reasoning.backends import load  # the hf backend imports torch: only when a model is needed
 
-    directory = path if path is not None else default_model_dir()
+    if not isinstance(spec, ModelSpec):
+        spec = ModelSpec(model=None if spec is None else str(spec))
     start = time.monotonic()
-    model = HFModel.load(directory)
-    return model, directory, time.monotonic() - start
+    model = load(spec)
+    return model, model.identity()["model"], time.monotonic() - start

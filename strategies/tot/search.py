@@ -4,7 +4,7 @@ state evaluation (evaluate), both batched over many nodes, all charged to one Me
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import networkx as nx
@@ -27,6 +27,17 @@ def distinct_prefixes(labels: Sequence[str]) -> list[str]:
     return list(labels)
 
 
+def label_reads(labels: Sequence[str], count_tokens: Callable[[str], int]) -> list[str] | None:
+    """The label prefixes a value prompt may read instead of whole labels, or None when it
+    must read whole labels. A prefix stands for its label only where the tokenizer spells every
+    label one token per character (as ours does): then each prefix is the label's own first
+    tokens, and for a model trained to write nothing but these labels it carries the decision.
+    With merged tokens (BPE, bytes) a character prefix is not what the model writes."""
+    if any(count_tokens(label) != len(label) for label in labels):
+        return None
+    return distinct_prefixes(labels)
+
+
 class Search:
     """One search run. Node values are on the task's label-weight scale (ToT: 0.001 to 20)."""
 
@@ -39,6 +50,8 @@ class Search:
         self._value_cache: dict[str, float] = {}
         self.invalid_thoughts = 0
         self.duplicate_thoughts = 0
+        self.notes: list[str] = []  # changes of method made during the search (shown to the user)
+        self._reads: list[str] | None = None  # what logprob values read of each label
 
     # -- helpers -----------------------------------------------------------------------------
     def node(self, node: int) -> dict:
@@ -143,16 +156,25 @@ class Search:
     def _logprob_values(self, prompts: list[str]) -> list[float]:
         """Expected label weight under the label distribution read in one forward pass."""
         labels, weights = self.task.value_labels, self.task.value_weights
-        # label_prefix: read only the shortest prefixes that tell the labels apart (for a model
-        # trained to write nothing but these labels they carry the decision): one forward over
-        # the prompts instead of one over every prompt + label pair
-        rows = self.meter.label_logprobs(prompts, distinct_prefixes(labels) if self.config.label_prefix else labels)
+        rows = self.meter.label_logprobs(prompts, self._label_reads())
         values = []
         for row in rows:
             probs = [math.exp(lp) for lp in row]
             total = sum(probs) or 1.0
             values.append(sum(w * p / total for w, p in zip(weights, probs)))
         return values
+
+    def _label_reads(self) -> list[str]:
+        """label_prefix: the shortest prefixes that tell the labels apart (one forward over the
+        prompts instead of one over every prompt + label pair), where the tokenizer makes them
+        exact (see label_reads); else the whole labels, and a note says so."""
+        if self._reads is None:
+            labels = list(self.task.value_labels)
+            reads = label_reads(labels, self.meter.count_tokens) if self.config.label_prefix else None
+            if self.config.label_prefix and reads is None:
+                self.notes.append("label_prefix=true -> whole labels: the tokenizer merges characters")
+            self._reads = reads if reads is not None else labels
+        return self._reads
 
     def _rollout_values(self, nodes: list[int]) -> list[float]:
         """Lookahead, as the ToT paper's value prompt does in text: the model continues a chain
@@ -173,7 +195,9 @@ class Search:
         if self.answer() is not None or self.meter.exhausted():
             estimates = [min(task.value_weights)] * len(missed)  # the search is over: skip the call
         else:
-            estimates = self._logprob_values([task.value_prompt(self.node(nodes[i])["state"], cfg.k) for i in missed])
+            value_prompts = [task.value_prompt(self.node(nodes[i])["state"], cfg.k) for i in missed]
+            estimate_by = self._logprob_values if cfg.rollout_estimate == "logprob" else self._vote_values
+            estimates = estimate_by(value_prompts)
         estimate = dict(zip(missed, estimates))
         top = max(task.value_weights)
         return [(h * top + (cfg.rollouts - h) * estimate.get(i, 0.0)) / cfg.rollouts for i, h in enumerate(hits)]
