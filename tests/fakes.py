@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reasoning.protocols import Grammar
+from reasoning.protocols import Capabilities, Grammar
 from reasoning.types import Completion, SamplingParams
 
 
@@ -36,9 +36,11 @@ class ScriptedModel:
         self,
         reply: Callable[[str, int], str] = lambda prompt, i: "",
         labels: Callable[[str], dict[str, float]] | None = None,
+        caps: Capabilities = Capabilities(),
     ) -> None:
         self.reply = reply
         self.labels = labels
+        self.caps = caps
         self.calls: list[tuple[str, Any]] = []
         self._drawn: dict[str, int] = {}
 
@@ -84,3 +86,6 @@ class ScriptedModel:
 
     def identity(self) -> dict[str, str]:
         return {"backend": "scripted", "model": "fake"}
+
+    def capabilities(self) -> Capabilities:
+        return self.caps
