@@ -31,7 +31,7 @@ class Prompted:
         if self.constrained and not caps.constraints:
             raise BadInput(
                 f"{self.name}: {prefix}constrained=true needs grammar-constrained decoding, which this model's "
-                f"backend cannot do; set {prefix}constrained=false (--set {prefix}constrained=false)"
+                f"backend cannot do; run unconstrained with --set {prefix}constrained=false"
             )
         return self, ()
 

@@ -17,8 +17,10 @@ rather than by the completion's length keeps short and long completions alike pe
 one update per batch of rollouts, so the policy gradient is on-policy and needs no importance
 ratio or clipping.
 
-The completions are re-encoded from their text, which is exact for the character tokenizer that
-`reason train` builds.
+What is scored is exactly what was sampled: the prompt's token ids as the engine was given them
+(BOS first where the tokenizer has one) followed by the completion's sampled token ids
+(`Completion.token_ids`, the closing EOS or stop tokens included), never a re-encoding of text,
+which with merged tokens (BPE, bytes) can differ from the sampled ids.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from transformers import AutoTokenizer, PreTrainedModel
 from reasoning.backends.hf import HFModel
 from reasoning.errors import BadInput
 from reasoning.protocols import Problem, Task
-from reasoning.types import SamplingParams
+from reasoning.types import Completion, SamplingParams
 from training import checkpoint, loop
 from training.corpus import CorpusConfig
 from training.model import ModelConfig
@@ -102,6 +104,18 @@ def policy_loss(
     return per_row.sum() / (len(adv) * norm), k3.sum() / mask.sum().clamp(min=1)
 
 
+def sampled_rows(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], tokenizer) -> loop.Rows:
+    """Training rows of (prompt ids, sampled ids) pairs, used as they are: loss on the sampled ids."""
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+    ids, mask = [], []
+    for prompt, sampled in pairs:
+        ids.append(torch.tensor([*prompt, *sampled], dtype=torch.long))  # (T,)
+        m = torch.zeros(len(prompt) + len(sampled), dtype=torch.bool)
+        m[len(prompt) :] = True
+        mask.append(m)
+    return loop.Rows(ids=tuple(ids), mask=tuple(mask), pad_id=pad)
+
+
 class PolicyGradient:
     """The RL step: rollouts, rewards, advantages, one update. Called by loop.run as (trainee, step, lr)."""
 
@@ -113,33 +127,38 @@ class PolicyGradient:
             temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens, stop=task.stop(cfg.style)
         )
 
-    def rollouts(self, policy: HFModel, problems: Sequence[Problem], step: int) -> list[list[str]]:
-        """`group` sampled completions of each problem, seeded by (cfg.seed, step)."""
+    def prompt_ids(self, problems: Sequence[Problem]) -> list[list[int]]:
+        """Token ids of each problem's prompt, BOS first where the tokenizer has one."""
         prompts = [self.task.prompt(self.cfg.style, p, self.cfg.k) for p in problems]
-        out = policy.generate(prompts, self.params, n=self.cfg.group, seed=self.cfg.seed * 1_000_003 + step)
-        return [[c.text for c in group] for group in out]
+        bos = [self.tok.bos_token_id] if self.tok.bos_token_id is not None else []
+        return [bos + list(ids) for ids in self.tok(prompts, add_special_tokens=False)["input_ids"]]
+
+    def rollouts(self, policy: HFModel, prompts: Sequence[Sequence[int]], step: int) -> list[list[Completion]]:
+        """`group` sampled completions of each token-id prompt, seeded by (cfg.seed, step)."""
+        seed = self.cfg.seed * 1_000_003 + step
+        return policy.engine.generate_ids(prompts, self.params, n=self.cfg.group, seed=seed)
 
     def __call__(self, t: loop.Trainee, step: int, lr: float) -> loop.StepStats:
         problems = [self.problems[i] for i in self.sampler(step)[t.rank :: t.world]]
-        texts = self.rollouts(HFModel(t.model, self.tok), problems, step)
-        rewards = [[self.task.reward(p, x) for x in group] for p, group in zip(problems, texts)]
+        prompts = self.prompt_ids(problems)
+        groups = self.rollouts(HFModel(t.model, self.tok), prompts, step)
+        rewards = [[self.task.reward(p, c.text) for c in group] for p, group in zip(problems, groups)]
         kept = [
-            (self.task.prompt(self.cfg.style, p, self.cfg.k), x, a)
-            for p, group, advs in zip(problems, texts, advantages(rewards))
+            (prompt, c.token_ids, a)
+            for prompt, group, advs in zip(prompts, groups, advantages(rewards))
             if any(advs)  # a group with one reward for all carries no signal
-            for x, a in zip(group, advs)
+            for c, a in zip(group, advs)
+            if c.token_ids
         ]
         flat = [r for group in rewards for r in group]
-        generated = sum(len(self.tok.encode(x, add_special_tokens=False)) for group in texts for x in group)
+        generated = sum(len(c.token_ids) for group in groups for c in group)
         metrics = {"reward": sum(flat) / len(flat), "kl": 0.0}
         if not kept:  # keep every rank's backward in step: a zero loss that touches the weights
             loss = sum(p.sum() for p in t.net.parameters()) * 0.0
             loop.optimize(t.net, t.optimizer, loss, lr, self.cfg.grad_clip)
             return loop.StepStats(loss=0.0, tokens=generated, metrics=metrics)
-        enc = lambda xs: self.tok(list(xs), add_special_tokens=False)["input_ids"]  # noqa: E731
-        prompts, responses, adv = zip(*kept)
-        pairs = list(zip(enc(prompts), enc(responses)))
-        rows = loop.examples(pairs, 10**9, self.tok.bos_token_id, self.tok.pad_token_id)
+        rows = sampled_rows([(prompt, ids) for prompt, ids, _ in kept], self.tok)
+        adv = [a for _, _, a in kept]
         ids, _, labels = rows.batch(range(len(rows)))  # (B, T) each
         mask = (labels[:, 1:] != loop.IGNORE).float()  # (B, T-1)
         with torch.no_grad():

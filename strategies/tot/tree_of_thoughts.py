@@ -58,7 +58,7 @@ class TreeOfThoughts:
         if self.constrained and not caps.constraints:
             raise BadInput(
                 f"tot: {prefix}constrained=true needs grammar-constrained decoding, which this model's backend "
-                f"cannot do; set {prefix}constrained=false (--set {prefix}constrained=false)"
+                f"cannot do; run unconstrained with --set {prefix}constrained=false"
             )
         if caps.label_logprobs:
             return self, ()

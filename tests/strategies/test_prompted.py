@@ -1,7 +1,8 @@
 import pytest
 
 from reasoning.types import Budget
-from strategies import ChainOfThought, FewShot, SelfConsistency, create, majority
+from reasoning.protocols import Capabilities
+from strategies import ChainOfThought, FewShot, SelfConsistency, adapt, create, majority
 from reasoning.errors import BadInput
 from tasks.game24 import Game24
 from tests.fakes import ScriptedModel
@@ -91,3 +92,16 @@ def test_self_consistency_counts_only_answers_that_claim_the_target():
     assert result.extra["samples"] == 5
     assert result.answer == "(10 - 4) * (13 - 9) = 24" and TASK.verify(PROBLEM, result.answer)
     assert result.extra["votes"] == {"(10-4)*(13-9)=24": 2}  # the misses cast no vote
+
+
+def test_constrained_prompting_needs_constraints_and_says_which_setting():
+    no_constraints = ScriptedModel(reply=lambda p, i: "Answer: 1\n", caps=Capabilities(constraints=False))
+    with pytest.raises(BadInput, match="cot: constrained=true needs .*; run unconstrained with --set constrained=false"):
+        ChainOfThought().solve(PROBLEM, no_constraints, TASK, Budget())
+    with pytest.raises(BadInput, match="--set base.constrained=false"):
+        SelfConsistency().solve(PROBLEM, no_constraints, TASK, Budget())
+    assert no_constraints.calls == []  # refused before any work
+    free = SelfConsistency(ChainOfThought(constrained=False), n=2, max_samples=2)
+    result = free.solve(PROBLEM, no_constraints, TASK, Budget())
+    assert result.extra["samples"] == 2 and result.extra["fallbacks"] == []
+    assert adapt(free, Capabilities(constraints=False)) == (free, ())

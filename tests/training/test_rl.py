@@ -4,6 +4,8 @@ from dataclasses import replace
 import pytest
 import torch
 
+from transformers import AutoTokenizer
+
 from reasoning.backends.hf import HFModel
 from reasoning.errors import BadInput, ModelNotFound
 from tasks.game24 import Game24
@@ -43,7 +45,8 @@ def test_one_update_raises_rewarded_completions_over_unrewarded(tmp_path):
     cfg = replace(rl.StageConfig.quick(), batch_size=2, group=8, max_new_tokens=24, lr=3e-3, kl=0.0, warmup=0)
     step = rl.PolicyGradient(cfg, task, task.problems("train")[:4], build_model(ModelConfig.tiny(), len(tok), 0, tok), tok)
     problems = [step.problems[i] for i in step.sampler(0)]
-    texts = step.rollouts(HFModel(model, tok), problems, 0)
+    groups = step.rollouts(HFModel(model, tok), step.prompt_ids(problems), 0)
+    texts = [[c.text for c in g] for g in groups]
     advs = rl.advantages([[task.reward(p, x) for x in g] for p, g in zip(problems, texts)])
     assert any(a > 0 for g in advs for a in g) and any(a < 0 for g in advs for a in g)
 
@@ -93,9 +96,9 @@ def test_rl_rolls_out_train_problems_only(tiny_model, tmp_path, monkeypatch):
             return super().problems(split)
 
     class Spy(rl.PolicyGradient):
-        def rollouts(self, policy, problems, step):
+        def prompt_ids(self, problems):
             seen.extend(p.text for p in problems)
-            return super().rollouts(policy, problems, step)
+            return super().prompt_ids(problems)
 
     monkeypatch.setattr(rl, "PolicyGradient", Spy)
     rl.rl(replace(rl.StageConfig.quick(), steps=3), tiny_model.parent / "sft", tmp_path / "rl", Recording(), progress=False)
@@ -103,3 +106,45 @@ def test_rl_rolls_out_train_problems_only(tiny_model, tmp_path, monkeypatch):
     held_out = {p.text for split in ("val", "test") for p in task.problems(split)}
     assert asked == ["train"] and len(seen) == 3 * 2
     assert set(seen) <= {p.text for p in task.problems("train")} and not set(seen) & held_out
+
+
+class ParityTask(Game24):
+    """A toy reward a random model earns about half the time: an even-length answer."""
+
+    def reward(self, problem, text):
+        return float(len(text) % 2 == 0)
+
+
+def test_the_sampled_token_ids_are_the_ids_trained_on(tmp_path, monkeypatch):
+    """With a BPE tokenizer without BOS (merged tokens: re-encoding sampled text gives other ids)
+    the rows trained on are the prompt ids followed by exactly the ids the engine sampled."""
+    from training.random_model import RandomModelConfig, build
+
+    path = build(tmp_path / "bpe", RandomModelConfig(vocab_size=1024, bos=False))
+    tok = AutoTokenizer.from_pretrained(path)
+    policy, ref = checkpoint.load_model(path), checkpoint.load_model(path)
+    cfg = replace(rl.StageConfig.quick(), batch_size=2, group=8, max_new_tokens=12, warmup=0)
+    sampled, completions, trained = [], [], []
+
+    class Recording(rl.PolicyGradient):
+        def rollouts(self, policy, prompts, step):
+            out = super().rollouts(policy, prompts, step)
+            for prompt, group in zip(prompts, out):
+                sampled.extend(list(prompt) + list(c.token_ids) for c in group)
+                completions.extend(c.token_ids for c in group)
+            return out
+
+    real_rows = rl.sampled_rows
+
+    def rows(pairs, tokenizer):
+        trained.extend(list(p) + list(s) for p, s in pairs)
+        return real_rows(pairs, tokenizer)
+
+    monkeypatch.setattr(rl, "sampled_rows", rows)
+    step = Recording(cfg, ParityTask(), ParityTask().problems("train")[:4], ref, tok)
+    trainee = loop.Trainee(model=policy, net=policy, optimizer=loop.make_optimizer(policy, cfg), rank=0, world=1, bf16=False)
+    stats = step(trainee, 0, cfg.lr)
+    assert stats.tokens == sum(len(c) for c in completions) > 0
+    assert trained and all(row in sampled for row in trained)
+    reencoded = [tok(tok.decode(list(c)), add_special_tokens=False)["input_ids"] for c in completions]
+    assert any(r != list(c) for r, c in zip(reencoded, completions))  # re-encoding would have trained other ids

@@ -7,9 +7,11 @@ import pytest
 from rich.console import Console
 
 from reasoning.errors import BadInput
+from reasoning.protocols import Capabilities
 from reasoning.tree import render, save_tree
 from reasoning.types import Budget
 from strategies import TreeOfThoughts, create
+from strategies.tot.search import label_reads
 from tasks.game24 import Game24
 from tests.fakes import ScriptedModel
 
@@ -276,3 +278,53 @@ def test_a_missed_rollout_counts_as_the_value_prompts_estimate():
     value = {g.nodes[c]["text"]: g.nodes[c]["value"] for c in g.successors(0)}
     assert value == pytest.approx({"6 9 13": 0.95 * 20 + 0.05, "4 4 10": 0.7 * 20 + 0.3, "10 13 13": 0.98 * 0.001 + 0.02})
     assert result.answer == "4 * (10 - (13 - 9)) = 24"
+
+
+def test_label_reads_are_whole_labels_when_the_tokenizer_merges_characters():
+    labels = TASK.value_labels
+    assert label_reads(labels, len) == ["s", "l", "i"]  # one token per character: the prefixes
+    words = lambda text: len(text.split()) or 1  # noqa: E731 - a tokenizer that makes one token per word
+    assert label_reads(labels, words) is None
+    model = fake()
+    model.count_tokens = words  # type: ignore[method-assign]
+    result = tot(search="bfs", label_prefix=True, max_depth=1).solve(PROBLEM, model, TASK, Budget())
+    (read,) = {tuple(args[1]) for kind, args in model.calls if kind == "label_logprobs"}
+    assert read == labels
+    assert result.extra["fallbacks"] == ["label_prefix=true -> whole labels: the tokenizer merges characters"]
+
+
+NO_LOGPROBS = Capabilities(score=False, label_logprobs=False)
+
+
+def test_without_label_logprobs_logprob_values_become_votes_and_say_so():
+    model = ScriptedModel(reply=reply, caps=NO_LOGPROBS)  # no label probabilities to give
+    result = tot(search="bfs", breadth=2, votes=3).solve(PROBLEM, model, TASK, Budget())
+    assert result.answer == "4 * (10 - (13 - 9)) = 24"
+    assert "label_logprobs" not in {kind for kind, _ in model.calls}
+    assert result.extra["fallbacks"] == [
+        "value=logprob -> vote (3 sampled labels per state): the model gives no label log-probabilities"
+    ]
+    node = next(n for n, d in result.tree.nodes(data=True) if d["text"] == "10 13 13")
+    assert result.tree.nodes[node]["value"] == pytest.approx(0.001)  # the vote of the sampled label
+
+
+def test_without_label_logprobs_missed_rollouts_are_valued_by_votes():
+    model = ScriptedModel(reply=rollout_reply, caps=NO_LOGPROBS)
+    config, notes = TreeOfThoughts(value="rollout").adapt(NO_LOGPROBS)
+    assert config.rollout_estimate == "vote" and "rollout_estimate=logprob -> vote" in notes[0]
+    result = TreeOfThoughts(value="rollout", breadth=1, search="dfs").solve(PROBLEM, model, TASK, Budget())
+    assert result.answer == "4 * (10 - (13 - 9)) = 24" and result.extra["fallbacks"] == list(notes)
+    assert "label_logprobs" not in {kind for kind, _ in model.calls}
+
+
+def test_with_every_capability_nothing_changes():
+    config = TreeOfThoughts(value="logprob", constrained=True)
+    assert config.adapt(Capabilities()) == (config, ())
+    assert tot(search="bfs", breadth=2).solve(PROBLEM, fake(), TASK, Budget()).extra["fallbacks"] == []
+
+
+def test_constrained_rollouts_without_constraints_are_refused_before_any_call():
+    model = ScriptedModel(reply=rollout_reply, caps=Capabilities(constraints=False))
+    with pytest.raises(BadInput, match="constrained=true needs grammar-constrained decoding.*--set constrained=false"):
+        TreeOfThoughts(value="rollout", constrained=True).solve(PROBLEM, model, TASK, Budget())
+    assert model.calls == []
