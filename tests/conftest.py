@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -5,9 +6,14 @@ from pathlib import Path
 import pytest
 
 
+ROOT = Path(__file__).resolve().parent.parent
+
+
 def reason(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
-    """Run the `reason` CLI in a subprocess, as a user would."""
-    done = subprocess.run([sys.executable, "-m", "reasoning.cli", *args], capture_output=True, text=True, cwd=cwd)
+    """Run the `reason` CLI in a subprocess, as a user would: the code of this checkout, whatever
+    the working directory (not whichever copy is pip-installed)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    done = subprocess.run([sys.executable, "-m", "reasoning.cli", *args], capture_output=True, text=True, cwd=cwd, env=env)
     if check and done.returncode != 0:
         raise AssertionError(f"reason {' '.join(args)} failed:\n{done.stderr}")
     return done
@@ -19,3 +25,19 @@ def tiny_model(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tiny")
     reason("train", "all", "--quick", "--out", str(out), check=True)
     return out / "rl"
+
+
+@pytest.fixture(scope="session")
+def bpe_model(tmp_path_factory) -> Path:
+    """Someone else's model: a random-weight Llama with a trained 8k BPE tokenizer (with BOS)."""
+    from training.random_model import RandomModelConfig, build
+
+    return build(tmp_path_factory.mktemp("bpe8k"), RandomModelConfig(kind="bpe", vocab_size=8192))
+
+
+@pytest.fixture(scope="session")
+def byte_model(tmp_path_factory) -> Path:
+    """A random-weight Llama with a byte-level BPE tokenizer and no BOS token."""
+    from training.random_model import RandomModelConfig, build
+
+    return build(tmp_path_factory.mktemp("bytes"), RandomModelConfig(kind="byte", vocab_size=2048, bos=False))

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.conftest import reason
+from tests.fake_openai import free_port
 
 
 @pytest.mark.parametrize(
@@ -14,6 +15,12 @@ from tests.conftest import reason
         (["solve", "4 9 10 13", "--task", "chess"], "unknown task 'chess'"),
         (["solve", "4 9 10 13", "--budget", "10parsecs"], "bad budget '10parsecs'"),
         (["solve", "4 9 10 13", "--model", "/no/such/model"], "/no/such/model"),
+        (["solve", "4 9 10 13", "--model", "rl"], "no model 'rl': not a directory, nor a shipped model (shipped: default)"),
+        (["solve", "4 9 10 13", "--backend", "vllm"], "unknown backend 'vllm'; choose from hf, openai"),
+        (["solve", "4 9 10 13", "--backend", "openai"], "--backend openai needs --base-url"),
+        (["solve", "4 9 10 13", "--backend", "openai", "--base-url", "BADURL"], "cannot reach the server at http://127.0.0.1:"),
+        (["solve", "4 9 10 13", "--device", "tpu"], "unknown device 'tpu'"),
+        (["bench", "--out", "OUT", "--backend", "openai", "--base-url", "BADURL"], "cannot reach the server"),
         (["solve", "4 9 10 13", "--strategy", "tot", "--set", "width=3"], "unknown setting 'width'"),
         (["solve", "4 9 10 13", "--strategy", "tot", "--set", "breadth=many"], "breadth"),
         (["solve", "4 9 10 13", "--strategy", "tot", "--search", "astar"], "bfs, dfs, mcts"),
@@ -30,6 +37,7 @@ from tests.conftest import reason
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
     args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    args = [f"http://127.0.0.1:{free_port()}/v1" if a == "BADURL" else a for a in args]  # nothing listens there
     done = reason(*args, cwd=tmp_path)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
