@@ -69,8 +69,14 @@ class ModelSpec:
                 raise BadInput(f"--base-url must start with http:// or https://, got {self.base_url!r}")
             if self.model is not None:
                 raise BadInput("--model names a local checkpoint; with --backend openai name the served model with --model-name")
+            local = [name for name, v in (("--device", self.device), ("--dtype", self.dtype)) if v != "auto"]
+            if local:
+                raise BadInput(f"{' and '.join(local)} choose how a local model runs; the server decides with --backend openai")
         else:
-            given = [name for name, v in (("--base-url", self.base_url), ("--model-name", self.model_name)) if v]
+            given = [
+                name for name, v in (("--base-url", self.base_url), ("--model-name", self.model_name),
+                                     ("--api-key", self.api_key), ("--api", None if self.api == "auto" else self.api)) if v
+            ]  # fmt: skip
             if given:
                 raise BadInput(f"{' and '.join(given)} select a server: add --backend openai")
 

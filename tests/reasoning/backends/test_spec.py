@@ -34,6 +34,8 @@ def test_a_directory_or_an_unknown_name(tmp_path):
         ({"backend": "openai", "base_url": "localhost:8000"}, "must start with http://"),
         ({"backend": "openai", "base_url": "http://h/v1", "model": "x"}, "--model-name"),
         ({"base_url": "http://h/v1"}, "add --backend openai"),
+        ({"api": "chat"}, "--api select a server"),
+        ({"backend": "openai", "base_url": "http://h/v1", "device": "cuda"}, "--device choose how a local model runs"),
         ({"backend": "openai", "base_url": "http://h/v1", "api": "grpc"}, "unknown api 'grpc'"),
     ],
 )
