@@ -13,13 +13,14 @@ def default_model_dir() -> Path:
     return shipped_dir(DEFAULT)
 
 
-def load_model(spec: ModelSpec | Path | str | None) -> tuple[LanguageModel, str, float]:
-    """(model, what was loaded: a directory or a served model name, seconds it took).
-    A Path or str is a checkpoint directory or shipped stage. Raises ModelNotFound / BadInput."""
+def load_model(spec: ModelSpec | Path | str | None) -> tuple[LanguageModel, Path | str, float]:
+    """(model, what was loaded: its directory (hf) or served name (openai), seconds it took).
+    A Path or str is a checkpoint directory or shipped model. Raises ModelNotFound / BadInput."""
     from reasoning.backends import load  # the hf backend imports torch: only when a model is needed
 
     if not isinstance(spec, ModelSpec):
         spec = ModelSpec(model=None if spec is None else str(spec))
     start = time.monotonic()
     model = load(spec)
-    return model, model.identity()["model"], time.monotonic() - start
+    where = spec.model_dir() if spec.backend == "hf" else model.identity()["model"]
+    return model, where, time.monotonic() - start

@@ -65,3 +65,15 @@ def test_a_missing_capability_refuses_before_any_work():
     assert len(lines) == 1 and "base.constrained=true needs grammar-constrained decoding" in lines[0]
     assert "--set base.constrained=false" in lines[0]
     assert probes <= 5  # only connect's probes: no sampling was sent
+
+
+def test_bench_keeps_several_cells_in_flight_against_a_server(tmp_path):
+    with FakeOpenAIServer(Behaviour(reply=reply)) as server:
+        args = ["bench", "--backend", "openai", "--base-url", server.base_url, "--concurrency", "4", "--limit", "8",
+                "--strategy", "cot:constrained=false,tot:value=logprob", "--budget", "3calls", "--out", str(tmp_path / "b")]
+        done = CliRunner().invoke(app, args, catch_exceptions=False)
+    assert done.exit_code == 0, done.output
+    records = [json.loads(line) for line in (tmp_path / "b" / "results.jsonl").read_text().splitlines()]
+    assert len(records) == 16 and len({(r["strategy"], r["problem"]) for r in records}) == 16
+    assert all(r["model"]["backend"] == "openai" and r["generated_tokens"] > 0 for r in records)
+    assert all(r["fallbacks"] == [] for r in records)  # the server echoes: logprob values need no fallback
