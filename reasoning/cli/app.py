@@ -12,6 +12,7 @@ from rich.console import Console
 
 from reasoning.backends.spec import ModelSpec
 from reasoning.cli import options
+from reasoning.cli.serve import serve
 from reasoning.errors import ReasonError
 from reasoning.settings import parse_pairs
 from reasoning.types import Budget
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 train_app = typer.Typer(help="Train the model through the stages of a GPT assistant.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
+app.command()(serve)
 
 
 def _strategy_settings(settings: list[str] | None, search: str | None) -> dict[str, str]:

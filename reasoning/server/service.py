@@ -1,0 +1,127 @@
+"""What every endpoint shares: the served model, its names, limits, and the batcher's calls."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from reasoning.errors import ReasonError
+from reasoning.server.batcher import BatchConfig, Batcher, Generate, Score, Scored
+from reasoning.server.errors import APIError, bad_request
+from reasoning.server.logprobs import TokenText
+from reasoning.server.prompts import Prompt, Prompts
+from reasoning.server.schemas import MAX_TOP_LOGPROBS
+from reasoning.types import Completion, SamplingParams
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    names: tuple[str, ...] = ("reason",)  # model names served; responses report the one asked for
+    batch: BatchConfig = field(default_factory=BatchConfig)
+    max_request_rows: int = 256  # prompts x n in one request (bounds one request's memory)
+
+
+class Service:
+    """`model` is an HFModel (or anything with `.engine`, `.tokenizer` and `identity()`)."""
+
+    def __init__(self, model: Any, config: ServerConfig) -> None:
+        if not config.names:
+            raise ValueError("a server needs at least one model name")
+        self.config = config
+        self.engine = model.engine
+        self.tokenizer = model.tokenizer
+        self.identity = model.identity()
+        self.context: int | None = self.engine.max_context
+        self.prompts = Prompts(self.tokenizer, self.context)
+        self.text = TokenText(self.tokenizer)
+        self.batcher = Batcher(self.engine, config.batch)
+        self.created = int(time.time())
+
+    # -- requests ------------------------------------------------------------------------------
+    def model_name(self, requested: str | None) -> str:
+        """The served name a request addresses: its `model`, which must be one of ours (404
+        otherwise, as OpenAI and vLLM answer), or the first name when it gives none."""
+        if requested is None:
+            return self.config.names[0]
+        if requested not in self.config.names:
+            served = ", ".join(self.config.names)
+            raise APIError(
+                404, f"the model `{requested}` does not exist; this server serves: {served}", "model_not_found", "model"
+            )
+        return requested
+
+    def check(self, prompts: Sequence[Prompt], n: int, max_tokens: int) -> None:
+        if self.context is not None and max_tokens > self.context:
+            raise bad_request(
+                f"max_tokens is {max_tokens} but this model's maximum context length is {self.context} tokens",
+                "max_tokens",
+            )
+        rows = len(prompts) * n
+        if rows > self.config.max_request_rows:
+            raise bad_request(
+                f"{len(prompts)} prompts x n={n} is {rows} completions; at most {self.config.max_request_rows} per request",
+                "n",
+            )
+
+    def max_tokens(self, prompts: Sequence[Prompt], asked: int | None) -> int:
+        """A request without max_tokens may run to the end of the context."""
+        if asked is not None:
+            return asked
+        if self.context is None:
+            return 1024
+        return max(1, self.context - min(len(p.ids) for p in prompts))
+
+    @staticmethod
+    def params(req: Any, max_tokens: int) -> SamplingParams:
+        return SamplingParams(
+            temperature=1.0 if req.temperature is None else req.temperature,
+            top_p=1.0 if req.top_p is None else req.top_p,
+            top_k=max(0, req.top_k or 0),
+            max_new_tokens=max_tokens,
+            stop=req.stops(),
+        )
+
+    # -- model calls (through the batcher) ---------------------------------------------------------
+    async def generate(
+        self, prompts: Sequence[Prompt], params: SamplingParams, n: int, seed: int | None, top: int, constraint: Any
+    ) -> list[list[Completion]]:
+        if params.max_new_tokens == 0 and constraint is None:
+            return [[Completion("", 0, 0.0, "length") for _ in range(n)] for _ in prompts]
+        return await self._run(Generate([list(p.ids) for p in prompts], params, n, seed, top, constraint))
+
+    async def score(self, prompts: Sequence[Prompt], top: int) -> list[Scored]:
+        return await self._run(Score([list(p.ids) for p in prompts], min(top, MAX_TOP_LOGPROBS)))
+
+    async def _run(self, job: Generate | Score) -> Any:
+        try:
+            return await asyncio.wrap_future(self.batcher.submit(job))
+        except ReasonError as e:  # the engine refusing an input it was handed is the request's fault
+            raise bad_request(str(e)) from None
+        except Exception as e:  # noqa: BLE001
+            raise APIError(500, f"generation failed: {type(e).__name__}: {e}", "generation_failed") from None
+
+    # -- responses -----------------------------------------------------------------------------
+    def finish(self, c: Completion, stops: Sequence[str]) -> tuple[str, str]:
+        """(the text a client sees, OpenAI's finish_reason). A stop string ends the completion
+        and is not part of its text; EOS is never part of it either."""
+        text = c.text
+        if c.finish_reason == "stop":
+            if stops and not (c.token_ids and c.token_ids[-1] == self.engine.eos):
+                cut = min((text.find(s) for s in stops if s in text), default=len(text))
+                text = text[:cut]
+            return text, "stop"
+        return text, "length"
+
+    @staticmethod
+    def usage(prompts: Sequence[Prompt], completions: Sequence[Sequence[Completion]]) -> dict[str, int]:
+        prompt = sum(len(p.ids) for p in prompts)
+        done = sum(c.tokens for row in completions for c in row)
+        return {"prompt_tokens": prompt, "completion_tokens": done, "total_tokens": prompt + done}
+
+    @staticmethod
+    def new_id(prefix: str) -> str:
+        return f"{prefix}-{uuid.uuid4().hex}"
