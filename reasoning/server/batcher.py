@@ -130,9 +130,14 @@ class Batcher:
                     stopping = True
                     break
                 jobs.append(job)
-            # a job whose client went away (its future was cancelled) is dropped here
-            for group in self._groups([j for j in jobs if j.future.set_running_or_notify_cancel()]):
-                self._execute(group)
+            live = [j for j in jobs if _claim(j)]
+            try:
+                for group in self._groups(live):
+                    self._execute(group)
+            except Exception as e:  # noqa: BLE001 - a bug here must not stop the worker
+                for job in live:
+                    if not job.future.done():
+                        job.future.set_exception(e)
             if stopping:
                 return
 
@@ -202,6 +207,14 @@ class Batcher:
     def _cut_scored(scored: Scored, top: int) -> Scored:
         lps, tops = scored
         return lps, [t[:top] if (t is not None and top) else None for t in tops]
+
+
+def _claim(job: Job) -> bool:
+    """Mark a job running; False if its client went away (cancelled) or it was already run."""
+    try:
+        return job.future.set_running_or_notify_cancel()
+    except RuntimeError:
+        return False
 
 
 def _split(group: list[Job], flat: list[Any]) -> list[tuple[Job, list[Any]]]:
