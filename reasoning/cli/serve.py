@@ -34,16 +34,18 @@ def serve(
     from reasoning.cli.models import load_model  # the one place the server's model is chosen
     from reasoning.server import BatchConfig, ServerConfig, create_app
 
+    sock = _listen(host, port)  # before the model loads: a taken port fails at once
     lm, directory, _ = load_model(model)
     names = tuple(served_model_name or [directory.name])
     batch = BatchConfig() if max_batch > 1 else BatchConfig(window=0.0, max_rows=1)
     app = create_app(lm, ServerConfig(names=names, batch=batch))
-    sock = _listen(host, port)
     bound = sock.getsockname()[1]
     print(f"reason serve: {', '.join(names)} ({directory}) on http://{host}:{bound}/v1", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5))
-    server.run(sockets=[sock])
-    sys.stdout.flush()
+    try:
+        server.run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn has shut down cleanly and passes Ctrl-C on: a normal stop
+        print("reason serve: stopped", file=sys.stderr)
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -4,9 +4,9 @@ several characters, a chat template, a 256-token context."""
 from __future__ import annotations
 
 import pytest
-from conftest import PROMPT
 
 from reasoning.types import SamplingParams
+from tests.server.support import PROMPT
 
 
 @pytest.fixture(scope="module")

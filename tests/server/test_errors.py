@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from types import SimpleNamespace
 
 import httpx
 import pytest
-from conftest import PROMPT, live
+
+from tests.server.support import PROMPT, live
 
 GOOD = {"model": "default", "prompt": PROMPT, "max_tokens": 5, "temperature": 0}
 CHAT = {"model": "default", "messages": [{"role": "user", "content": PROMPT}], "max_tokens": 5}

@@ -6,9 +6,9 @@ from __future__ import annotations
 import math
 
 import pytest
-from conftest import PROMPT
 
 from reasoning.types import SamplingParams
+from tests.server.support import PROMPT
 
 
 @pytest.fixture(scope="module")

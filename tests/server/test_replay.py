@@ -18,9 +18,9 @@ from operator import itemgetter
 
 import httpx
 import pytest
-from conftest import PROMPT
 
 from reasoning.types import SamplingParams
+from tests.server.support import PROMPT
 
 OPENAI_027_HEADERS = {
     "X-OpenAI-Client-User-Agent": '{"bindings_version": "0.27.8", "httplib": "requests", "lang": "python"}',
@@ -62,20 +62,34 @@ def tot_chatgpt(http, prompt, model="gpt-4", temperature=0.7, max_tokens=1000, n
     return outputs, usage
 
 
-def test_tot_propose_call(http, game):
+# ToT's default max_tokens (1000) lets the model write to the end of its 1024-token context (it
+# rarely ends a propose or value answer itself): seconds per call, so those runs are slow tests
+MAX_TOKENS = [100, pytest.param(1000, marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("max_tokens", MAX_TOKENS)
+def test_tot_propose_call(http, game, max_tokens):
     task, state = game
     prompt = task.propose_prompt(state)
-    outputs, usage = tot_chatgpt(http, prompt, n=1)
+    outputs, usage = tot_chatgpt(http, prompt, n=1, max_tokens=max_tokens)
     assert len(outputs) == 1 and outputs[0]
     assert task.parse_thoughts(state, outputs[0])  # the shipped model proposes steps through the server
     assert usage["prompt_tokens"] == 1 + len(prompt) and usage["completion_tokens"] > 0
 
 
-def test_tot_value_call_with_n(http, game):
+@pytest.mark.parametrize("max_tokens", MAX_TOKENS)
+def test_tot_value_call_with_n(http, game, max_tokens):
     task, state = game
-    outputs, usage = tot_chatgpt(http, task.value_prompt(state), n=3)
+    outputs, usage = tot_chatgpt(http, task.value_prompt(state), n=3, max_tokens=max_tokens)
     assert len(outputs) == 3 and all(isinstance(o, str) for o in outputs)
     assert usage["prompt_tokens"] == 1 + len(task.value_prompt(state))
+
+
+@pytest.mark.slow
+def test_tot_sample_call_in_chunks_of_20(http, game):
+    task, state = game
+    outputs, usage = tot_chatgpt(http, task.step_prompt(state), n=25, max_tokens=200)  # two calls: 20 + 5
+    assert len(outputs) == 25 and usage["completion_tokens"] > 0
 
 
 # -- lm-evaluation-harness, local-completions with the remote tokenizer --------------------------

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import PROMPT
+
+from tests.server.support import PROMPT
 
 
 @pytest.fixture(scope="module")
