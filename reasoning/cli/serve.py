@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import socket
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+from reasoning.backends.spec import ModelSpec
 from reasoning.cli import options
 from reasoning.errors import BadInput
 
 
+@options.with_model
 def serve(
-    model: options.Model = None,
+    spec: ModelSpec,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (loopback by default).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on (0: any free port, printed).")] = 8000,
     served_model_name: Annotated[
@@ -34,8 +37,11 @@ def serve(
     from reasoning.cli.models import load_model  # the one place the server's model is chosen
     from reasoning.server import BatchConfig, ServerConfig, create_app
 
+    if spec.backend != "hf":
+        raise BadInput("reason serve serves a local model (--backend hf); it does not relay another server")
     sock = _listen(host, port)  # before the model loads: a taken port fails at once
-    lm, directory, _ = load_model(model)
+    lm, directory, _ = load_model(spec)
+    assert isinstance(directory, Path)
     names = tuple(served_model_name or [directory.name])
     batch = BatchConfig() if max_batch > 1 else BatchConfig(window=0.0, max_rows=1)
     app = create_app(lm, ServerConfig(names=names, batch=batch))

@@ -17,7 +17,7 @@ MAX_BODY = 16 * 2**20  # bytes of one request body
 
 
 def create_app(model: Any, config: ServerConfig = ServerConfig()) -> FastAPI:
-    """An app serving `model` (an HFModel: `.engine`, `.tokenizer`, `identity()`). Its batcher's
+    """An app serving `model` (an HFModel: `.engine`, `.tokenizer`, `render_chat()`, `identity()`). Its batcher's
     worker thread runs while the app does (uvicorn's lifespan starts and stops it)."""
     service = Service(model, config)
 

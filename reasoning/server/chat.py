@@ -35,9 +35,10 @@ async def create(service: Service, raw: bytes) -> dict[str, Any] | StreamingResp
         return sse(with_usage(chunks, usage, req.include_usage(), head))
     choices = []
     for j, c in enumerate(outs):
-        text, reason = service.finish(c, req.stops())
+        text, reason, matched = service.finish(c, req.stops())
         message = {"role": "assistant", "content": text}
-        choices.append({"index": j, "message": message, "logprobs": _logprobs(service, req, c), "finish_reason": reason})
+        lp = _logprobs(service, req, c)
+        choices.append({"index": j, "message": message, "logprobs": lp, "finish_reason": reason, "stop_reason": matched})
     return {**head, "object": "chat.completion", "choices": choices, "usage": usage}
 
 
@@ -49,11 +50,11 @@ def _logprobs(service: Service, req: ChatRequest, c: Completion) -> dict | None:
 
 
 def _chunks(service: Service, req: ChatRequest, index: int, c: Completion, head: dict) -> list[dict]:
-    text, reason = service.finish(c, req.stops())
+    text, reason, matched = service.finish(c, req.stops())
     lp = _logprobs(service, req, c)
     out: list[dict] = [{"index": index, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}]
     for t, d in enumerate(deltas(service.text.strings(c.token_ids), text)):
         one = {"content": lp["content"][t : t + 1]} if lp else None
         out.append({"index": index, "delta": {"content": d}, "logprobs": one, "finish_reason": None})
-    out.append({"index": index, "delta": {}, "logprobs": None, "finish_reason": reason})
+    out.append({"index": index, "delta": {}, "logprobs": None, "finish_reason": reason, "stop_reason": matched})
     return [{**head, "choices": [choice]} for choice in out]

@@ -51,18 +51,19 @@ async def create(service: Service, raw: bytes) -> dict[str, Any] | StreamingResp
 
 
 def _choice(service: Service, req: CompletionRequest, index: int, p: Prompt, c: Completion, scored: Scored | None) -> dict:
-    text, reason = service.finish(c, req.stops())
+    text, reason, matched = service.finish(c, req.stops())
     logprobs = None
     if req.logprobs is not None:
         start = len(p.text) if req.echo else 0
         logprobs = _generated(service, c, start)
         if req.echo:
             logprobs = merge(_prompt(service, p, scored), logprobs)
-    return {"index": index, "text": (p.text if req.echo else "") + text, "logprobs": logprobs, "finish_reason": reason}
+    text = (p.text if req.echo else "") + text
+    return {"index": index, "text": text, "logprobs": logprobs, "finish_reason": reason, "stop_reason": matched}
 
 
 def _chunks(service: Service, req: CompletionRequest, index: int, p: Prompt, c: Completion, scored: Scored | None, head: dict) -> list[dict]:
-    text, reason = service.finish(c, req.stops())
+    text, reason, matched = service.finish(c, req.stops())
     want = req.logprobs is not None
     out = []
     if req.echo:
@@ -74,7 +75,7 @@ def _chunks(service: Service, req: CompletionRequest, index: int, p: Prompt, c: 
         out.append({"index": index, "text": d, "logprobs": one, "finish_reason": None})
     if not c.token_ids:
         out.append({"index": index, "text": "", "logprobs": None, "finish_reason": None})
-    out[-1]["finish_reason"] = reason
+    out[-1] |= {"finish_reason": reason, "stop_reason": matched}
     return [{**head, "choices": [choice]} for choice in out]
 
 

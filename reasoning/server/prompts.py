@@ -1,15 +1,15 @@
 """Prompts as the model sees them: token ids, the text an `echo` returns, and chat rendering.
 
 A text prompt is encoded without special tokens and BOS is prepended where the tokenizer has one
-(as Engine.generate does). A token-id prompt is used exactly as given. A chat is rendered with
-the tokenizer's chat template when it has one (the template writes its own special tokens); a
-model without one gets the messages' contents concatenated in order, unchanged, after BOS: such a
-model is a completion model, and a single user message then reaches it as exactly that prompt.
+(as Engine.generate does). A token-id prompt is used exactly as given. A chat is rendered by the
+model's own `render_chat` (HFModel: the tokenizer's chat template when it has one, else the
+contents joined by blank lines, so one user message reaches the model as exactly that prompt)
+and then run as a text prompt: the same prompt a local strategy's chat would run on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +29,9 @@ class Prompt:
 class Prompts:
     """Turns request prompts into Prompt objects for one tokenizer and context length."""
 
-    def __init__(self, tokenizer: Any, context: int | None) -> None:
+    def __init__(self, tokenizer: Any, context: int | None, render_chat: Callable[[list[Mapping[str, str]]], str]) -> None:
         self.tok = tokenizer
+        self.render_chat = render_chat
         self.context = context
         self.bos = tokenizer.bos_token_id
         self.vocab_size = len(tokenizer)
@@ -71,15 +72,12 @@ class Prompts:
         )
 
     def chat(self, messages: Sequence[Message], check: bool = True) -> Prompt:
-        template = getattr(self.tok, "chat_template", None)
-        if not template:
-            return self.encode("".join(m.text() for m in messages), check=check)
         turns = [{"role": m.role, "content": m.text()} for m in messages]
         try:
-            text = self.tok.apply_chat_template(turns, tokenize=False, add_generation_prompt=True)
+            text = self.render_chat(turns)
         except Exception as e:  # noqa: BLE001 - a template refuses a conversation by raising
             raise bad_request(f"the chat template refused these messages: {e}", "messages") from None
-        return self.encode(text, bos=False, check=check)
+        return self.encode(text, check=check)
 
     def _checked(self, p: Prompt) -> Prompt:
         if not p.ids:

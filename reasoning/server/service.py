@@ -26,7 +26,7 @@ class ServerConfig:
 
 
 class Service:
-    """`model` is an HFModel (or anything with `.engine`, `.tokenizer` and `identity()`)."""
+    """`model` is an HFModel (or anything with `.engine`, `.tokenizer`, `render_chat()` and `identity()`)."""
 
     def __init__(self, model: Any, config: ServerConfig) -> None:
         if not config.names:
@@ -36,7 +36,7 @@ class Service:
         self.tokenizer = model.tokenizer
         self.identity = model.identity()
         self.context: int | None = self.engine.max_context
-        self.prompts = Prompts(self.tokenizer, self.context)
+        self.prompts = Prompts(self.tokenizer, self.context, model.render_chat)
         self.text = TokenText(self.tokenizer)
         self.batcher = Batcher(self.engine, config.batch)
         self.created = int(time.time())
@@ -105,16 +105,20 @@ class Service:
             raise APIError(500, f"generation failed: {type(e).__name__}: {e}", "generation_failed") from None
 
     # -- responses -----------------------------------------------------------------------------
-    def finish(self, c: Completion, stops: Sequence[str]) -> tuple[str, str]:
-        """(the text a client sees, OpenAI's finish_reason). A stop string ends the completion
-        and is not part of its text; EOS is never part of it either."""
+    def finish(self, c: Completion, stops: Sequence[str]) -> tuple[str, str, str | None]:
+        """(the text a client sees, OpenAI's finish_reason, vLLM's stop_reason: the stop string
+        that ended it, else None). A stop string ends the completion and is not part of its
+        text; EOS is never part of it either."""
         text = c.text
-        if c.finish_reason == "stop":
-            if stops and not (c.token_ids and c.token_ids[-1] == self.engine.eos):
-                cut = min((text.find(s) for s in stops if s in text), default=len(text))
-                text = text[:cut]
-            return text, "stop"
-        return text, "length"
+        if c.finish_reason != "stop":
+            return text, "length", None
+        if not stops or (c.token_ids and c.token_ids[-1] == self.engine.eos):
+            return text, "stop", None
+        found = [(text.find(s), s) for s in stops if s in text]
+        if not found:
+            return text, "stop", None
+        cut, matched = min(found)
+        return text[:cut], "stop", matched
 
     @staticmethod
     def usage(prompts: Sequence[Prompt], completions: Sequence[Sequence[Completion]]) -> dict[str, int]:

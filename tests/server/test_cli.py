@@ -36,3 +36,5 @@ def test_a_taken_port_is_one_line_and_exit_2():
         done = reason("serve", "--port", str(taken.getsockname()[1]))
     assert done.returncode == 2 and done.stderr.startswith("reason: error: cannot listen on 127.0.0.1:")
     assert len(done.stderr.strip().splitlines()) == 1
+    done = reason("serve", "--backend", "openai", "--base-url", "http://127.0.0.1:9/v1")
+    assert done.returncode == 2 and "serves a local model" in done.stderr

@@ -143,7 +143,9 @@ class FailingEngine:
 def failing(shipped):
     from reasoning.server import ServerConfig, create_app
 
-    model = SimpleNamespace(engine=FailingEngine(shipped.engine), tokenizer=shipped.tokenizer, identity=shipped.identity)
+    model = SimpleNamespace(
+        engine=FailingEngine(shipped.engine), tokenizer=shipped.tokenizer, identity=shipped.identity, render_chat=shipped.render_chat
+    )
     with live(create_app(model, ServerConfig(names=("default",)))) as url:
         yield url
 

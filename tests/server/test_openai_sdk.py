@@ -60,6 +60,7 @@ def test_stop_ends_the_text_before_the_stop_string(client, shipped):
     full = local(shipped, temperature=0, max_new_tokens=60)[0].text
     assert "(left" in full
     assert r.choices[0].text == full[: full.index("(left")] and r.choices[0].finish_reason == "stop"
+    assert r.choices[0].model_extra["stop_reason"] == "(left"  # vLLM's field: which stop string ended it
 
 
 def test_logprobs_are_the_sampled_tokens_with_their_alternatives(client, shipped):
@@ -117,6 +118,14 @@ def test_chat_renders_the_messages_as_the_models_prompt(client, shipped):
     assert r.choices[0].message.role == "assistant" and r.choices[0].message.content == want.text
     assert r.usage.prompt_tokens == 1 + len(PROMPT) and r.usage.completion_tokens == want.tokens
     assert r.object == "chat.completion" and r.model == "gpt-4"
+
+
+def test_a_chat_without_a_template_is_its_contents_joined_by_blank_lines(client, shipped):
+    messages = [{"role": "system", "content": "Input: 4 9 10 13"}, {"role": "user", "content": "Steps:\n"}]
+    r = client.chat.completions.create(model="default", messages=messages, temperature=0, max_tokens=20)
+    prompt = shipped.render_chat(messages)
+    assert prompt == "Input: 4 9 10 13\n\nSteps:\n"  # the same rendering a local strategy's chat gets
+    assert r.choices[0].message.content == local(shipped, prompt, temperature=0, max_new_tokens=20)[0].text
 
 
 def test_chat_with_n_stop_seed_and_logprobs(client, shipped):
