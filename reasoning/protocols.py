@@ -10,6 +10,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from reasoning.errors import BadInput
 from reasoning.types import Budget, Completion, Result, SamplingParams
 
 
@@ -91,15 +92,20 @@ class LanguageModel(Protocol):
         ...
 
 
+# -- tasks: roles ----------------------------------------------------------------------------
+# A task offers roles and a strategy asks only for the roles it uses (`require`): answering (every
+# task; io, cot, sc), search (tot), training (`reason train`), and an optional grammar for
+# constrained decoding. A role is a set of members; a task has a role when it has all of them.
+
+
 class Task(Protocol):
-    """Everything about one domain, nothing about search."""
+    """The answering role, which every task has: problems, prompts, answers and their check."""
 
     name: str
-    answer_pattern: str  # regex an answer line matches (for constrained decoding)
-    value_labels: tuple[str, ...]  # value-prompt labels, best first
-    value_weights: tuple[float, ...]  # score of each label (ToT: sure 20, likely 1, impossible 0.001)
 
-    def problems(self, split: str) -> list[Problem]: ...
+    def problems(self, split: str) -> list[Problem]:
+        """train / val / test problems, deterministic; BadInput for an unknown split."""
+        ...
 
     def parse_problem(self, text: str) -> Problem:
         """A problem from user text; raises BadInput if it is not one."""
@@ -107,15 +113,6 @@ class Task(Protocol):
 
     def prompt(self, style: str, problem: Problem, k: int = 0) -> str:
         """Prompt of a style ('io', 'cot') for a problem, with k worked examples before it."""
-        ...
-
-    def response(self, style: str, problem: Problem, rng: Any) -> str | None:
-        """A reference response in a style (for training corpora); None if the task has none."""
-        ...
-
-    def grammar(self, style: str, subject: Any) -> Grammar:
-        """What a response of this style to a problem (or search state) may say, for constrained
-        decoding; BadInput if the style has no grammar."""
         ...
 
     def stop(self, style: str) -> tuple[str, ...]:
@@ -126,26 +123,44 @@ class Task(Protocol):
         """The answer in a model's response, or None."""
         ...
 
-    def verify(self, problem: Problem, answer: str | None) -> bool: ...
+    def verify(self, problem: Problem, answer: str | None) -> bool:
+        """Whether an answer solves the problem (strict; the harness's judge)."""
+        ...
 
-    def reward(self, problem: Problem, text: str) -> float: ...
+    def reward(self, problem: Problem, text: str) -> float:
+        """Reward of a whole response (RL)."""
+        ...
 
-    # search over states; a state is any hashable value the task understands
+    def answer_pattern(self, problem: Problem) -> str:
+        """Regex an answer matches when it claims to solve this problem (self-consistency votes
+        only for those), e.g. `... = 24`; a task whose every answer is a claim returns `.+`."""
+        ...
+
+
+class StateSpace(Protocol):
+    """The search role (tree of thoughts): states, thoughts that move between them, values.
+    A state is any hashable value the task understands."""
+
+    value_labels: tuple[str, ...]  # value-prompt labels, best first
+    value_weights: tuple[float, ...]  # score of each label (ToT: sure 20, likely 1, impossible 0.001)
+
     def initial_state(self, problem: Problem) -> Hashable: ...
 
-    def state_text(self, state: Hashable) -> str: ...
+    def state_text(self, state: Hashable) -> str:
+        """The state as text (also its identity: equal texts are the same position)."""
+        ...
 
     def propose_prompt(self, state: Hashable, k: int = 0) -> str: ...
-
-    def parse_thoughts(self, state: Hashable, text: str) -> list[str]:
-        """Thought lines in a propose response (unchecked)."""
-        ...
 
     def step_prompt(self, state: Hashable, k: int = 0) -> str:
         """A prompt whose sampled completions start with one next step from the state."""
         ...
 
     def value_prompt(self, state: Hashable, k: int = 0) -> str: ...
+
+    def parse_thoughts(self, state: Hashable, text: str) -> list[str]:
+        """Thought lines in a propose response (unchecked)."""
+        ...
 
     def expand(self, state: Hashable, thought: str) -> Hashable | None:
         """The state a thought leads to, or None if the thought is not a valid step."""
@@ -156,6 +171,70 @@ class Task(Protocol):
     def answer(self, state: Hashable) -> str | None:
         """The answer a terminal state stands for (None if it is a dead end)."""
         ...
+
+
+class CorpusSource(Protocol):
+    """The training role: reference responses to learn from."""
+
+    def response(self, style: str, subject: Any, rng: Any) -> str | None:
+        """A reference response (ending in its stop string) of a style to a Problem (io, cot) or a
+        state (propose, value, step); None where there is none to learn."""
+        ...
+
+    def training_states(self, problem: Problem) -> list[Hashable]:
+        """The search states a train problem leads to (propose / value / step corpora); [] for a
+        task without the search role."""
+        ...
+
+
+class Grammatical(Protocol):
+    """Optional: what a response may say, for constrained decoding. A style outside
+    `grammar_styles` (or a task without this role) decodes unconstrained."""
+
+    grammar_styles: tuple[str, ...]  # styles with a grammar, e.g. ("io", "cot", "step")
+
+    def grammar(self, style: str, subject: Any) -> Grammar | None:
+        """The Grammar of a response of this style to a problem (or search state); None where
+        this subject has none (then the response is unconstrained)."""
+        ...
+
+
+def _members(role: type) -> tuple[str, ...]:
+    own = [n for n in vars(role) if not n.startswith("_") and callable(vars(role)[n])]
+    return (*getattr(role, "__annotations__", {}), *own)
+
+
+ROLES: dict[str, tuple[str, ...]] = {
+    "answering": _members(Task),
+    "search": _members(StateSpace),
+    "training": _members(CorpusSource),
+    "grammar": _members(Grammatical),
+}
+
+
+def missing(task: object, role: str) -> list[str]:
+    """The members of a role the task lacks ([] if it has the role)."""
+    return [m for m in ROLES[role] if not hasattr(task, m)]
+
+
+def has_role(task: object, role: str) -> bool:
+    return not missing(task, role)
+
+
+def require(task: object, user: str, *roles: str) -> None:
+    """BadInput naming the first role (and its missing members) that `user` needs and the task
+    lacks; called before any model call."""
+    for role in roles:
+        if lacking := missing(task, role):
+            name = getattr(task, "name", type(task).__name__)
+            raise BadInput(f"{user} needs the {role} role, which task {name!r} lacks (missing: {', '.join(lacking)})")
+
+
+def grammar_for(task: object, style: str, subject: Any) -> Grammar | None:
+    """The task's grammar for a style and subject, or None where it has none (unconstrained)."""
+    if not has_role(task, "grammar") or style not in task.grammar_styles:  # type: ignore[attr-defined]
+        return None
+    return task.grammar(style, subject)  # type: ignore[attr-defined]
 
 
 @runtime_checkable

@@ -7,7 +7,7 @@ from reasoning.backends.hf import HFModel
 from reasoning.constraint import LineConstraint
 from reasoning.types import Completion, SamplingParams
 from strategies import ChainOfThought, FewShot
-from tasks.arithmetic import evaluate
+from tasks.exact import evaluate
 from tasks.game24 import Game24
 from training.model import ModelConfig, build_model
 from training.tokenizer import build_tokenizer

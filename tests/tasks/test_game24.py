@@ -4,7 +4,7 @@ from fractions import Fraction
 import pytest
 
 from reasoning.errors import BadInput
-from tasks.arithmetic import ExprError, evaluate
+from tasks.exact import ExprError, evaluate
 from tasks.game24 import Game24
 
 

@@ -1,4 +1,4 @@
-"""Exact rational arithmetic for number games: a strict expression parser and a solver.
+"""Exact rational arithmetic for number games: a strict expression parser and solvers.
 
 No eval: expressions are tokenized and parsed by a small recursive-descent parser that knows
 only non-negative integer literals, + - * / and parentheses.
@@ -95,7 +95,8 @@ def fmt(x: Fraction) -> str:
 
 def steps(numbers: tuple[Fraction, ...]) -> list[tuple[Fraction, str, Fraction, Fraction]]:
     """Every distinct step (a, op, b, result) on a multiset of numbers. Subtraction keeps
-    results non-negative and division never divides by zero; that loses no solution of 24."""
+    results non-negative and division never divides by zero; that loses no solution of a
+    non-negative target (a negative intermediate can always be traded for its opposite)."""
     out = []
     seen = set()
     for i in range(len(numbers)):
@@ -137,3 +138,35 @@ def solvable(numbers: tuple[Fraction, ...], target: Fraction = Fraction(24)) -> 
         if solvable(tuple(sorted(rest + (result,))), target):
             return True
     return False
+
+
+def _exact_div(a: int | Fraction, b: int | Fraction) -> int | Fraction:
+    if isinstance(a, int) and isinstance(b, int) and a % b == 0:
+        return a // b
+    q = Fraction(a) / b
+    return q.numerator if q.denominator == 1 else q
+
+
+def reachable(numbers: tuple[int, ...]) -> set[int | Fraction]:
+    """Every value an expression using each of `numbers` once can take (any sign on the way).
+    Dynamic programming over subsets, in ints where exact: fast enough to generate problems."""
+    n = len(numbers)
+    values: dict[int, set[int | Fraction]] = {1 << i: {numbers[i]} for i in range(n)}
+    for mask in range(1, 1 << n):
+        if mask in values:
+            continue
+        out: set[int | Fraction] = set()
+        sub = (mask - 1) & mask
+        while sub:
+            other = mask ^ sub
+            if sub < other:  # each split once
+                for a in values[sub]:
+                    for b in values[other]:
+                        out.update((a + b, a * b, a - b, b - a))
+                        if b:
+                            out.add(_exact_div(a, b))
+                        if a:
+                            out.add(_exact_div(b, a))
+            sub = (sub - 1) & mask
+        values[mask] = out
+    return values[(1 << n) - 1]
