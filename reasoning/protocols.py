@@ -230,11 +230,27 @@ def require(task: object, user: str, *roles: str) -> None:
             raise BadInput(f"{user} needs the {role} role, which task {name!r} lacks (missing: {', '.join(lacking)})")
 
 
+@dataclass(frozen=True)
+class Unconstrained:
+    """The Grammar that allows anything: stands in for a missing grammar in a batch of them."""
+
+    def lines(self, done: Sequence[str]) -> Sequence[str] | None:
+        return None
+
+
 def grammar_for(task: object, style: str, subject: Any) -> Grammar | None:
     """The task's grammar for a style and subject, or None where it has none (unconstrained)."""
     if not has_role(task, "grammar") or style not in task.grammar_styles:  # type: ignore[attr-defined]
         return None
     return task.grammar(style, subject)  # type: ignore[attr-defined]
+
+
+def grammars_for(task: object, style: str, subjects: Sequence[Any]) -> list[Grammar] | None:
+    """One grammar per subject (Unconstrained where a subject has none), or None if none has one."""
+    grammars = [grammar_for(task, style, s) for s in subjects]
+    if all(g is None for g in grammars):
+        return None
+    return [Unconstrained() if g is None else g for g in grammars]
 
 
 @runtime_checkable

@@ -102,8 +102,10 @@ def summarize(records: Iterable[dict[str, Any]]) -> list[Row]:
 
 
 def human_baseline(records: Iterable[dict[str, Any]]) -> tuple[float, float, int] | None:
-    """(mean human seconds, mean human solve rate, puzzles) over the distinct problems, if known."""
-    seen = {r["problem"]: r for r in records if "problem_human_seconds" in r}
+    """(mean human seconds, mean human solve rate, problems) over the distinct problems whose task
+    data carries human figures (problem meta human_seconds and human_solve_rate, as Game of 24's
+    24.csv does); None when no problem has them: the report then shows no human baseline."""
+    seen = {r["problem"]: r for r in records if "problem_human_seconds" in r and "problem_human_solve_rate" in r}
     if not seen:
         return None
     rs = list(seen.values())
@@ -163,7 +165,7 @@ def plot(rows: Sequence[Row], human: tuple[float, float, int] | None, path: Path
                 ax.annotate(text, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=7)
         if human is not None and attr == "mean_seconds":
             ax.scatter([human[0]], [human[1]], marker="*", s=160, color="black", zorder=5,
-                       label=f"humans (24.csv, {human[2]} puzzles)")
+                       label=f"humans (the task's data, {human[2]} problems)")
         ax.set_xscale("log")
         ax.set_xlabel(label)
         ax.set_ylabel("accuracy (95% Wilson interval)")
@@ -198,7 +200,7 @@ def markdown(
         lines.append(f"- **model of every cell**: `{models[0]}`")
     lines += ["", "![accuracy vs time](accuracy_vs_time.png)", ""]
     if human is not None:
-        lines += [f"Humans (24.csv, the same {human[2]} puzzles): mean solve time {human[0]:.1f} s, "
+        lines += [f"Humans (from the task's data, the same {human[2]} problems): mean solve time {human[0]:.1f} s, "
                   f"mean solve rate {human[1]:.1%}.", ""]
     for budget in sorted(dict.fromkeys(r.budget for r in rows), key=budget_order):
         lines += [f"## Budget {budget}", "",

@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from reasoning.errors import BadInput
 from reasoning.meter import Meter
-from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities
+from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities, grammar_for, require
 from reasoning.types import Budget, Completion, Result, SamplingParams
 
 
@@ -17,12 +17,13 @@ class Prompted:
 
     style: ClassVar[str]
     name: ClassVar[str]
+    roles: ClassVar[tuple[str, ...]] = ("answering",)  # what it asks of a task (grammar is optional)
     k: int = 0  # the SFT prompt has no examples; k = 0 scored best on val for io and cot
     temperature: float = 0.0
     top_p: float = 1.0
     top_k: int = 0
     max_new_tokens: int = 64
-    constrained: bool = True  # decode inside the task's grammar (valid steps, each number once): +4 points for cot on val
+    constrained: bool = True  # decode inside the task's grammar where it has one (valid steps, each number once): +4 points for cot on val
 
     def adapt(self, caps: Capabilities, prefix: str = "") -> tuple[Prompted, tuple[str, ...]]:
         """This config and the fallbacks it takes on a model with these capabilities (none: a
@@ -55,12 +56,13 @@ class Prompted:
     ) -> list[Completion]:
         """n completions of this strategy's prompt from one prefill."""
         prompt = task.prompt(self.style, problem, self.k)
-        grammar = task.grammar(self.style, problem) if self.constrained else None
+        grammar = grammar_for(task, self.style, problem) if self.constrained else None
         return model.generate([prompt], self.params(task, temperature), n=n, seed=seed, constraint=grammar)[0]
 
     def solve(
         self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0
     ) -> Result:
+        require(task, self.name, *self.roles)
         self.adapt(capabilities(model))
         meter = Meter(model, budget)
         completion = self.sample(problem, meter, task, seed=seed)[0]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import ClassVar
 
 from reasoning.meter import Meter
-from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities
+from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities, require
 from reasoning.types import Budget, Result
 from strategies.cot import ChainOfThought
 from strategies.prompted import Prompted
@@ -30,10 +30,10 @@ def majority(answers: Sequence[str | None]) -> str | None:
     return next(a for a in votes if counts[normalize(a)] == best)
 
 
-def _claimed(task: Task, answer: str | None) -> str | None:
+def _claimed(task: Task, problem: Problem, answer: str | None) -> str | None:
     """The answer if it claims to solve the problem (matches the task's answer pattern), else None:
     a chain that ends honestly on another value (as constrained chains do) casts no vote."""
-    return answer if answer is not None and re.fullmatch(task.answer_pattern, answer) else None
+    return answer if answer is not None and re.fullmatch(task.answer_pattern(problem), answer) else None
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class SelfConsistency:
     is spent or `max_samples` are drawn; the answer is the majority vote so far (anytime)."""
 
     name: ClassVar[str] = "sc"
+    roles: ClassVar[tuple[str, ...]] = ("answering",)
     base: Prompted = field(default_factory=ChainOfThought)
     n: int = 10
     max_samples: int = 100
@@ -59,6 +60,7 @@ class SelfConsistency:
     def solve(
         self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0
     ) -> Result:
+        require(task, self.name, *self.roles)
         base, notes = self.base.adapt(capabilities(model), "base.")
         meter = Meter(model, budget)
         texts: list[str] = []
@@ -68,7 +70,7 @@ class SelfConsistency:
             n = min(self.n, self.max_samples - len(texts))
             batch = base.sample(problem, meter, task, n, seed + round_, self.temperature)
             texts += [c.text for c in batch]
-            answers += [_claimed(task, task.parse(c.text)) for c in batch]
+            answers += [_claimed(task, problem, task.parse(c.text)) for c in batch]
             round_ += 1
         return Result(
             answer=majority(answers),

@@ -5,14 +5,16 @@ from pathlib import Path
 
 import pytest
 
+ROOT = Path(__file__).resolve().parent.parent  # this checkout, whatever directory a test runs from
 
-ROOT = Path(__file__).resolve().parent.parent
 
-
-def reason(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
-    """Run the `reason` CLI in a subprocess, as a user would: the code of this checkout, whatever
-    the working directory (not whichever copy is pip-installed)."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+def reason(
+    *args: str, cwd: Path | None = None, check: bool = False, path: tuple[Path, ...] = ()
+) -> subprocess.CompletedProcess:
+    """Run the `reason` CLI in a subprocess, as a user would, on this checkout's code (its root
+    first on PYTHONPATH, then `path`, e.g. a directory holding a user's task module)."""
+    pythonpath = os.pathsep.join([str(ROOT), *map(str, path), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    env = {**os.environ, "PYTHONPATH": pythonpath}
     done = subprocess.run([sys.executable, "-m", "reasoning.cli", *args], capture_output=True, text=True, cwd=cwd, env=env)
     if check and done.returncode != 0:
         raise AssertionError(f"reason {' '.join(args)} failed:\n{done.stderr}")

@@ -1,26 +1,30 @@
-"""Training data made from a Task's train split, only through the Task protocol.
+"""Training data made from tasks' train splits, only through the task roles (answering and
+training; search for the state styles).
 
 A block is a prompt followed by its reference response (the response ends in its stop string),
 in one of five styles: io and cot (one per problem and solution path), propose, value and step
 (one per search state reached from a train problem; step is the cot prompt on a state that can
-still succeed). Two outputs:
+still succeed; only for tasks with the search role). The corpus of a stage is a Mixture: one part
+per task, each sized by its own CorpusConfig, the parts' documents (or pairs) shuffled together.
+Two outputs:
 
 - pretrain_documents: each document is several blocks of one style concatenated, which is what a
   k-shot prompt continued by the model looks like;
 - sft_pairs: (prompt, response) pairs; the prompt has k worked examples (k mostly 0).
 
 Only `task.problems("train")` is read: no val or test problem reaches a corpus (see
-tests/training/test_corpus.py, which checks the built corpora line by line).
+tests/training/test_corpus.py, which checks the built corpora line by line). Length limits count
+tokens (a `count` function from the stage's tokenizer), not characters.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Hashable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from dataclasses import dataclass, field
 
 from reasoning.errors import BadInput
-from reasoning.protocols import Problem, Task
+from reasoning.protocols import Problem, Task, has_role, require
 
 PROBLEM_STYLES = ("io", "cot")  # a block per (problem, solution path)
 STATE_STYLES = ("propose", "value", "step")  # a block per search state
@@ -29,14 +33,16 @@ STYLES = PROBLEM_STYLES + STATE_STYLES
 
 @dataclass(frozen=True)
 class CorpusConfig:
-    """Sizes of the corpus mixtures. The defaults feed the default stages (about 12M characters
-    of pretraining text in 24.5k documents; 38k SFT pairs, 5.8M characters)."""
+    """Sizes of one task's part of the corpus. The defaults are Game of 24's part (about 12M
+    characters of pretraining text in 24.5k documents; 38k SFT pairs, 5.8M characters)."""
 
     problems: int | None = None  # train problems used (a seeded sample); None = all of them
     paths: int = 6  # random solution paths drawn per problem (io, cot; duplicates dropped)
+    states_per_problem: int | None = None  # search states kept per problem (a seeded sample); None = all
     propose_states: int = 14_000  # propose pool: every initial state plus this many other states
     initial_repeats: int = 3  # each initial state is this many times in the propose pool
     value_states: int | None = None  # value pool: this many states (a seeded sample); None = all
+    step_states: int | None = None  # step pool: this many later states (a seeded sample); None = all
     min_label_share: float = 0.3  # rarer value labels are repeated up to this share of the pool
     # pretraining: documents per style, each of doc_blocks[0]..doc_blocks[1] blocks
     io_docs: int = 3_000
@@ -52,7 +58,7 @@ class CorpusConfig:
     value_pairs: int = 20_000
     step_pairs: int = 3_000
     shot_probs: tuple[float, ...] = (0.7, 0.1, 0.1, 0.1)
-    max_chars: int = 1_020  # longest SFT prompt + response (k is lowered until it fits)
+    max_tokens: int = 1_020  # longest SFT prompt + response in tokens (k is lowered until it fits)
 
     def __post_init__(self) -> None:
         lo, hi = self.doc_blocks
@@ -60,8 +66,11 @@ class CorpusConfig:
             raise BadInput(f"doc_blocks must be 1 <= lo <= hi, got {self.doc_blocks}")
         if not self.shot_probs or min(self.shot_probs) < 0 or sum(self.shot_probs) <= 0:
             raise BadInput(f"shot_probs must be non-negative weights, got {self.shot_probs}")
-        if self.paths < 1 or self.initial_repeats < 1 or (self.problems is not None and self.problems < 1):
-            raise BadInput("paths, initial_repeats and problems must be at least 1")
+        if self.paths < 1 or self.initial_repeats < 1 or self.max_tokens < 1:
+            raise BadInput("paths, initial_repeats and max_tokens must be at least 1")
+        for name in ("problems", "states_per_problem", "value_states", "step_states"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise BadInput(f"{name} must be at least 1 (or None for all)")
         if not 0 <= self.min_label_share < 1:
             raise BadInput(f"min_label_share must be in [0, 1), got {self.min_label_share}")
 
@@ -129,14 +138,24 @@ def _value_pool(task: Task, states: list[Hashable], min_share: float, rng: rando
 
 
 def pools(task: Task, cfg: CorpusConfig, seed: int) -> Pools:
-    """Responses for train problems (io, cot) and for states reached from them (propose, value)."""
+    """Responses for train problems (io, cot) and, for a task with the search role, for states
+    reached from them (propose, value, step)."""
+    require(task, "a training corpus", "answering", "training")
     problems = _train_problems(task, cfg, seed)
     if not problems:
         raise BadInput(f"task {task.name!r} has no train problems")
+    io = tuple(_problem_pool(task, "io", problems, cfg.paths, seed))
+    cot = tuple(_problem_pool(task, "cot", problems, cfg.paths, seed))
+    if not has_role(task, "search"):
+        return Pools(io=io, cot=cot, propose=(), value=(), step=())
     # every non-terminal state reached from a train problem, once per state text
     states: dict[str, Hashable] = {}
+    sampler = random.Random(f"{seed}-states")
     for problem in problems:
-        for state in task.training_states(problem):
+        reached = task.training_states(problem)
+        if cfg.states_per_problem is not None and cfg.states_per_problem < len(reached):
+            reached = sampler.sample(reached, cfg.states_per_problem)
+        for state in reached:
             states.setdefault(task.state_text(state), state)
     initial = {task.state_text(s): s for s in (task.initial_state(p) for p in problems)}
 
@@ -153,15 +172,12 @@ def pools(task: Task, cfg: CorpusConfig, seed: int) -> Pools:
     value = _value_pool(task, value_states, cfg.min_label_share, rng)
 
     rng = random.Random(f"{seed}-step")  # chain of thought from every later state that can still succeed
-    step = [(s, r) for s in others if (r := task.response("step", s, rng)) is not None]
+    step_states = others
+    if cfg.step_states is not None and cfg.step_states < len(others):
+        step_states = rng.sample(others, cfg.step_states)
+    step = [(s, r) for s in step_states if (r := task.response("step", s, rng)) is not None]
 
-    return Pools(
-        io=tuple(_problem_pool(task, "io", problems, cfg.paths, seed)),
-        cot=tuple(_problem_pool(task, "cot", problems, cfg.paths, seed)),
-        propose=tuple(propose),
-        value=tuple(value),
-        step=tuple(step),
-    )
+    return Pools(io=io, cot=cot, propose=tuple(propose), value=tuple(value), step=tuple(step))
 
 
 def prompt(task: Task, style: str, subject: object, k: int = 0) -> str:
@@ -215,8 +231,12 @@ def pretrain_documents(task: Task, cfg: CorpusConfig, seed: int, material: Pools
     return docs
 
 
-def sft_pairs(task: Task, cfg: CorpusConfig, seed: int, material: Pools | None = None) -> list[tuple[str, str]]:
-    """(prompt, response) pairs; prompts carry k worked examples, k ~ cfg.shot_probs, shuffled."""
+def sft_pairs(
+    task: Task, cfg: CorpusConfig, seed: int, material: Pools | None = None, count: Callable[[str], int] = len
+) -> list[tuple[str, str]]:
+    """(prompt, response) pairs; prompts carry k worked examples, k ~ cfg.shot_probs, shuffled.
+    `count` gives a text's length in tokens (the default, len, is exact for the character
+    tokenizer); a pair longer than cfg.max_tokens loses examples until it fits, or is left out."""
     material = material or pools(task, cfg, seed)
     rng = random.Random(f"{seed}-sft")
     ks = list(range(len(cfg.shot_probs)))
@@ -226,10 +246,75 @@ def sft_pairs(task: Task, cfg: CorpusConfig, seed: int, material: Pools | None =
             subject, response = deck.draw()
             k = rng.choices(ks, weights=cfg.shot_probs)[0]
             text = prompt(task, style, subject, k)
-            while k > 0 and len(text) + len(response) > cfg.max_chars:
+            size = count(response)
+            while k > 0 and count(text) + size > cfg.max_tokens:
                 k -= 1
                 text = prompt(task, style, subject, k)
-            if len(text) + len(response) <= cfg.max_chars:
+            if count(text) + size <= cfg.max_tokens:
                 pairs.append((text, response))
     rng.shuffle(pairs)
+    return pairs
+
+
+def _game24_part() -> CorpusConfig:
+    return CorpusConfig()
+
+
+def _countdown_part() -> CorpusConfig:
+    """Countdown: as many documents and pairs as Game of 24, drawn from a sample of 4,000 of its
+    20,000 train problems and 20 search states of each (the states of 4-number problems with
+    numbers up to 99 are too many to enumerate for every problem)."""
+    return CorpusConfig(problems=4_000, paths=3, states_per_problem=20, propose_states=14_000, value_states=60_000,
+                        step_states=20_000)  # fmt: skip
+
+
+def _arithmetic_part() -> CorpusConfig:
+    """Arithmetic: one scratchpad per problem (paths=1), io and cot only (no search states)."""
+    return CorpusConfig(paths=1, io_docs=1_000, cot_docs=4_000, propose_docs=0, value_docs=0, step_docs=0,
+                        io_pairs=3_000, cot_pairs=10_000, propose_pairs=0, value_pairs=0, step_pairs=0)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Mixture:
+    """The corpus of a stage: one part per task (its name and its CorpusConfig), mixed by
+    concatenating and shuffling the parts' documents or pairs. The default mixes Game of 24 (its
+    corpus as before the mixture), Countdown and arithmetic."""
+
+    parts: tuple[tuple[str, CorpusConfig], ...] = field(
+        default_factory=lambda: (("game24", _game24_part()), ("countdown", _countdown_part()), ("arithmetic", _arithmetic_part()))
+    )
+
+    def __post_init__(self) -> None:
+        names = [name for name, _ in self.parts]
+        if not names or len(set(names)) != len(names):
+            raise BadInput(f"a corpus mixture names each task once, got {names}")
+
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.parts)
+
+    def of(self, name: str) -> CorpusConfig:
+        for part, cfg in self.parts:
+            if part == name:
+                return cfg
+        raise BadInput(f"the corpus mixture has no part for task {name!r} (it has {', '.join(self.names())})")
+
+    @classmethod
+    def quick(cls) -> Mixture:
+        """The quick corpus of each default task (built in a few seconds)."""
+        return cls(parts=tuple((name, CorpusConfig.quick()) for name in cls().names()))
+
+
+def mixture_documents(tasks: Sequence[Task], mixture: Mixture, seed: int) -> list[str]:
+    """Every task's pretraining documents (sized by its part of the mixture), shuffled together."""
+    docs = [d for task in tasks for d in pretrain_documents(task, mixture.of(task.name), seed)]
+    random.Random(f"{seed}-mixture").shuffle(docs)
+    return docs
+
+
+def mixture_pairs(
+    tasks: Sequence[Task], mixture: Mixture, seed: int, count: Callable[[str], int] = len
+) -> list[tuple[str, str]]:
+    """Every task's SFT pairs (sized by its part of the mixture), shuffled together."""
+    pairs = [p for task in tasks for p in sft_pairs(task, mixture.of(task.name), seed, count=count)]
+    random.Random(f"{seed}-mixture").shuffle(pairs)
     return pairs

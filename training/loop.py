@@ -32,7 +32,7 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from reasoning.errors import BadInput
 from training import checkpoint
-from training.corpus import CorpusConfig
+from training.corpus import Mixture
 from training.model import ModelConfig
 
 IGNORE = -100  # label of a position that takes no loss
@@ -56,7 +56,7 @@ class StageConfig:
     bf16: bool = True  # bf16 autocast where the CPU supports it (weights stay float32)
     log_every: int = 10  # steps between loss-history entries in train_log.json
     model: ModelConfig = field(default_factory=ModelConfig)  # pretrain builds it; sft takes init's
-    corpus: CorpusConfig = field(default_factory=CorpusConfig)
+    corpus: Mixture = field(default_factory=Mixture)  # the tasks trained on and each one's share
 
     def __post_init__(self) -> None:
         if min(self.steps, self.batch_size, self.seq_len, self.ckpt_every, self.bucket, self.log_every) < 1:

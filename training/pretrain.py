@@ -1,14 +1,15 @@
-"""Stage 1, pretraining: a fresh model learns the task's formats from documents of worked blocks."""
+"""Stage 1, pretraining: a fresh model learns the tasks' formats from documents of worked blocks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from reasoning.errors import BadInput
 from reasoning.protocols import Task
 from training import corpus, loop
-from training.corpus import CorpusConfig
+from training.corpus import Mixture
 from training.model import ModelConfig, build_model
 from training.tokenizer import build_tokenizer
 
@@ -30,21 +31,22 @@ class StageConfig(loop.StageConfig):
         """A few seconds with the tiny model: for tests and `reason train --quick`."""
         return cls(
             steps=30, batch_size=8, seq_len=128, lr=3e-3, warmup=5, ckpt_every=10, log_every=5,
-            model=ModelConfig.tiny(), corpus=CorpusConfig.quick(),
+            model=ModelConfig.tiny(), corpus=Mixture.quick(),
         )  # fmt: skip
 
 
-def pretrain(cfg: StageConfig, out: Path, task: Task, progress: bool = True) -> Path:
-    """Pretrain a fresh model on the task's documents; write it to `out/` (resumable). Returns out."""
+def pretrain(cfg: StageConfig, out: Path, tasks: Sequence[Task], progress: bool = True) -> Path:
+    """Pretrain a fresh model on the tasks' documents (each sized by its part of cfg.corpus);
+    write it to `out/` (resumable). Returns out."""
     out = Path(out)
     if cfg.seq_len > cfg.model.max_len:
         raise BadInput(f"seq_len {cfg.seq_len} exceeds the model's max_len {cfg.model.max_len}")
     tokenizer = build_tokenizer()
-    docs = corpus.pretrain_documents(task, cfg.corpus, cfg.seed)
+    docs = corpus.mixture_documents(tasks, cfg.corpus, cfg.seed)
     seqs = tokenizer(docs, add_special_tokens=False)["input_ids"]
     rows = loop.packed(seqs, cfg.seq_len, tokenizer.bos_token_id, tokenizer.pad_token_id)
     info = {
-        "task": task.name, "documents": len(docs), "characters": sum(map(len, docs)),
+        "tasks": [t.name for t in tasks], "documents": len(docs), "characters": sum(map(len, docs)),
         "corpus_tokens": sum(map(len, seqs)) + len(seqs),  # with one BOS per document
     }  # fmt: skip
     return loop.train(

@@ -1,10 +1,12 @@
-"""Stage 4, reinforcement learning: the policy writes answers to train problems, the task's
-verifier rewards them, and a policy gradient with a KL leash to the starting model raises the
+"""Stage 4, reinforcement learning: the policy writes answers to train problems, the tasks'
+verifiers reward them, and a policy gradient with a KL leash to the starting model raises the
 reward.
 
-Each step takes `batch_size` train problems and samples `group` completions of each from one
-prefill, through the same Engine that `reason solve` uses. The reward is `task.reward(problem,
-text)` (for Game of 24: 1 if the answer verifies, else 0). A completion's advantage is its reward
+The problems are the train problems of every task in the mixture, each task with an equal share
+(a seeded sample of as many problems as the smallest task has). Each step takes `batch_size` of
+them and samples `group` completions of each from one prefill, through the same Engine that
+`reason solve` uses. The reward is `task.reward(problem, text)` of the problem's own task (for
+Game of 24: 1 if the answer verifies, else 0). A completion's advantage is its reward
 minus its group's mean (the GRPO baseline, without dividing by the group's spread, as in Dr. GRPO);
 a group whose completions all got the same reward carries no signal and is skipped. The loss of a
 completion y is
@@ -26,6 +28,7 @@ which with merged tokens (BPE, bytes) can differ from the sampled ids.
 from __future__ import annotations
 
 import hashlib
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +38,10 @@ from transformers import AutoTokenizer, PreTrainedModel
 
 from reasoning.backends.hf import HFModel
 from reasoning.errors import BadInput
-from reasoning.protocols import Problem, Task
+from reasoning.protocols import Problem, Task, require
 from reasoning.types import Completion, SamplingParams
 from training import checkpoint, loop
-from training.corpus import CorpusConfig
+from training.corpus import Mixture
 from training.model import ModelConfig
 
 
@@ -74,7 +77,7 @@ class StageConfig(loop.StageConfig):
         """A few seconds with the tiny model: for tests and `reason train --quick`."""
         return cls(
             steps=4, batch_size=2, group=4, max_new_tokens=48, lr=1e-3, warmup=1, ckpt_every=2, log_every=2,
-            model=ModelConfig.tiny(), corpus=CorpusConfig.quick(),
+            model=ModelConfig.tiny(), corpus=Mixture.quick(),
         )  # fmt: skip
 
 
@@ -116,33 +119,49 @@ def sampled_rows(pairs: Sequence[tuple[Sequence[int], Sequence[int]]], tokenizer
     return loop.Rows(ids=tuple(ids), mask=tuple(mask), pad_id=pad)
 
 
+Item = tuple[Task, Problem]  # a problem and the task it belongs to
+
+
 class PolicyGradient:
     """The RL step: rollouts, rewards, advantages, one update. Called by loop.run as (trainee, step, lr)."""
 
-    def __init__(self, cfg: StageConfig, task: Task, problems: Sequence[Problem], ref: PreTrainedModel, tokenizer) -> None:
-        self.cfg, self.task, self.problems, self.tok = cfg, task, list(problems), tokenizer
+    def __init__(self, cfg: StageConfig, problems: Sequence[Item], ref: PreTrainedModel, tokenizer) -> None:
+        self.cfg, self.problems, self.tok = cfg, list(problems), tokenizer
         self.ref = ref.eval().requires_grad_(False)
         self.sampler = loop.Sampler([1] * len(self.problems), cfg.batch_size, cfg.seed)
-        self.params = SamplingParams(
-            temperature=cfg.temperature, max_new_tokens=cfg.max_new_tokens, stop=task.stop(cfg.style)
-        )
 
-    def prompt_ids(self, problems: Sequence[Problem]) -> list[list[int]]:
-        """Token ids of each problem's prompt, BOS first where the tokenizer has one."""
-        prompts = [self.task.prompt(self.cfg.style, p, self.cfg.k) for p in problems]
+    def prompt_ids(self, problems: Sequence[Item]) -> list[list[int]]:
+        """Token ids of each problem's prompt (in its own task's format), BOS first where the
+        tokenizer has one."""
+        prompts = [task.prompt(self.cfg.style, p, self.cfg.k) for task, p in problems]
         bos = [self.tok.bos_token_id] if self.tok.bos_token_id is not None else []
         return [bos + list(ids) for ids in self.tok(prompts, add_special_tokens=False)["input_ids"]]
 
-    def rollouts(self, policy: HFModel, prompts: Sequence[Sequence[int]], step: int) -> list[list[Completion]]:
-        """`group` sampled completions of each token-id prompt, seeded by (cfg.seed, step)."""
+    def rollouts(
+        self, policy: HFModel, problems: Sequence[Item], prompts: Sequence[Sequence[int]], step: int
+    ) -> list[list[Completion]]:
+        """`group` sampled completions of each token-id prompt, seeded by (cfg.seed, step): one
+        engine call per task in the batch, each with its task's stop strings."""
         seed = self.cfg.seed * 1_000_003 + step
-        return policy.engine.generate_ids(prompts, self.params, n=self.cfg.group, seed=seed)
+        out: list[list[Completion]] = [[] for _ in problems]
+        by_task: dict[str, list[int]] = {}
+        for i, (task, _) in enumerate(problems):
+            by_task.setdefault(task.name, []).append(i)
+        for index in by_task.values():
+            task = problems[index[0]][0]
+            params = SamplingParams(
+                temperature=self.cfg.temperature, max_new_tokens=self.cfg.max_new_tokens, stop=task.stop(self.cfg.style)
+            )
+            groups = policy.engine.generate_ids([prompts[i] for i in index], params, n=self.cfg.group, seed=seed)
+            for i, group in zip(index, groups):
+                out[i] = group
+        return out
 
     def __call__(self, t: loop.Trainee, step: int, lr: float) -> loop.StepStats:
         problems = [self.problems[i] for i in self.sampler(step)[t.rank :: t.world]]
         prompts = self.prompt_ids(problems)
-        groups = self.rollouts(HFModel(t.model, self.tok), prompts, step)
-        rewards = [[self.task.reward(p, c.text) for c in group] for p, group in zip(problems, groups)]
+        groups = self.rollouts(HFModel(t.model, self.tok), problems, prompts, step)
+        rewards = [[task.reward(p, c.text) for c in group] for (task, p), group in zip(problems, groups)]
         kept = [
             (prompt, c.token_ids, a)
             for prompt, group, advs in zip(prompts, groups, advantages(rewards))
@@ -169,13 +188,25 @@ class PolicyGradient:
         return loop.StepStats(loss=loss.item(), tokens=generated, metrics={**metrics, "kl": kl.item()})
 
 
-def rl(cfg: StageConfig, init: Path, out: Path, task: Task, progress: bool = True) -> Path:
-    """Improve the model in `init` (an sft output dir) by policy gradient on the task's train
+def train_problems(tasks: Sequence[Task], seed: int) -> list[Item]:
+    """Every task's share of train problems: as many as the smallest task has (a seeded sample)."""
+    for task in tasks:
+        require(task, "reason train rl", "answering")
+    splits = [task.problems("train") for task in tasks]
+    n = min(map(len, splits))
+    if n == 0:
+        raise BadInput("every task needs train problems for RL")
+    rng = random.Random(f"{seed}-rl")
+    return [(task, p) for task, ps in zip(tasks, splits) for p in (ps if len(ps) == n else rng.sample(ps, n))]
+
+
+def rl(cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task], progress: bool = True) -> Path:
+    """Improve the model in `init` (an sft output dir) by policy gradient on the tasks' train
     problems; write it to `out/` (resumable). Returns out."""
     init, out = checkpoint.init_dirs(init, out, "rl")
     tokenizer = AutoTokenizer.from_pretrained(init)
-    problems = task.problems("train")
-    step = PolicyGradient(cfg, task, problems, checkpoint.load_model(init), tokenizer)
-    corpus = hashlib.sha256("\n".join(p.text for p in problems).encode()).hexdigest()  # the puzzles rolled out
-    info = {"task": task.name, "init": str(init), "problems": len(problems), "corpus_sha256": corpus}
+    problems = train_problems(tasks, cfg.seed)
+    step = PolicyGradient(cfg, problems, checkpoint.load_model(init), tokenizer)
+    corpus = hashlib.sha256("\n".join(p.text for _, p in problems).encode()).hexdigest()  # the problems rolled out
+    info = {"tasks": [t.name for t in tasks], "init": str(init), "problems": len(problems), "corpus_sha256": corpus}
     return loop.run(cfg, out, "rl", step, tokenizer, init_model=lambda: checkpoint.load_model(init), info=info, progress=progress)

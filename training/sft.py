@@ -5,6 +5,7 @@ Starts from a pretrain output dir; the architecture comes from there (cfg.model 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from transformers import AutoConfig, AutoTokenizer
 from reasoning.errors import BadInput
 from reasoning.protocols import Task
 from training import checkpoint, corpus, loop
-from training.corpus import CorpusConfig
+from training.corpus import Mixture
 from training.model import ModelConfig
 
 
@@ -34,24 +35,25 @@ class StageConfig(loop.StageConfig):
         """A few seconds with the tiny model: for tests and `reason train --quick`."""
         return cls(
             steps=20, batch_size=8, seq_len=1024, lr=1e-3, warmup=2, ckpt_every=10, log_every=5, bucket=4,
-            model=ModelConfig.tiny(), corpus=CorpusConfig.quick(),
+            model=ModelConfig.tiny(), corpus=Mixture.quick(),
         )  # fmt: skip
 
 
-def sft(cfg: StageConfig, init: Path, out: Path, task: Task, progress: bool = True) -> Path:
-    """Fine-tune the model in `init` (a pretrain output dir) on (prompt, response) pairs; write it
-    to `out/` (resumable). Returns out."""
+def sft(cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task], progress: bool = True) -> Path:
+    """Fine-tune the model in `init` (a pretrain output dir) on the tasks' (prompt, response) pairs
+    (each sized by its part of cfg.corpus); write it to `out/` (resumable). Returns out."""
     init, out = checkpoint.init_dirs(init, out, "sft")
     tokenizer = AutoTokenizer.from_pretrained(init)
     max_len = AutoConfig.from_pretrained(init).max_position_embeddings
     if cfg.seq_len > max_len:
         raise BadInput(f"seq_len {cfg.seq_len} exceeds the model's max_len {max_len}")
-    pairs = corpus.sft_pairs(task, cfg.corpus, cfg.seed)
     enc = lambda texts: tokenizer(texts, add_special_tokens=False)["input_ids"]  # noqa: E731
+    count = lambda text: len(enc([text])[0])  # noqa: E731  (tokens, as the rows below count them)
+    pairs = corpus.mixture_pairs(tasks, cfg.corpus, cfg.seed, count)
     prompts, responses = enc([p for p, _ in pairs]), enc([r for _, r in pairs])
     rows = loop.examples(list(zip(prompts, responses)), cfg.seq_len, tokenizer.bos_token_id, tokenizer.pad_token_id)
     info = {
-        "task": task.name, "init": str(init), "pairs": len(pairs),
+        "tasks": [t.name for t in tasks], "init": str(init), "pairs": len(pairs),
         "characters": sum(len(p) + len(r) for p, r in pairs),
     }  # fmt: skip
     return loop.train(

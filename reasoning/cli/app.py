@@ -116,21 +116,22 @@ def report(directory: Annotated[Path, typer.Argument(help="A bench output direct
 
 
 def _train_stage(stage: str, out: Path, quick: bool, init: Path | None = None) -> Path:
+    """Run one stage on every task of its corpus mixture (cfg.corpus, by task name)."""
     from tasks import get_task
     from training import pretrain, rl, sft
 
-    task = get_task("game24")
+    module = {"pretrain": pretrain, "sft": sft, "rl": rl}[stage]
+    cfg = module.StageConfig.quick() if quick else module.StageConfig()
+    tasks = [get_task(name) for name in cfg.corpus.names()]
     if stage == "pretrain":
-        return pretrain.pretrain(pretrain.StageConfig.quick() if quick else pretrain.StageConfig(), out, task)
+        return pretrain.pretrain(cfg, out, tasks)
     assert init is not None
-    if stage == "sft":
-        return sft.sft(sft.StageConfig.quick() if quick else sft.StageConfig(), init, out, task)
-    return rl.rl(rl.StageConfig.quick() if quick else rl.StageConfig(), init, out, task)
+    return (sft.sft if stage == "sft" else rl.rl)(cfg, init, out, tasks)
 
 
 @train_app.command("pretrain")
 def train_pretrain(out: options.Out = Path("checkpoints/pretrain"), quick: options.Quick = False) -> None:
-    """Stage 1: next-token prediction on documents of worked problems."""
+    """Stage 1: next-token prediction on documents of worked problems of every task in the mixture."""
     print(_train_stage("pretrain", out, quick))
 
 

@@ -17,6 +17,7 @@ from rich.table import Table
 
 from reasoning.backends.spec import ModelSpec
 from reasoning.errors import BadInput
+from reasoning.protocols import require
 from reasoning.report import Row, write_report
 from reasoning.settings import parse_pairs
 
@@ -61,6 +62,8 @@ def run(
     grid = _strategies(strategy)
     if concurrency < 1:
         raise BadInput(f"--concurrency must be at least 1, got {concurrency}")
+    for name, each in grid.items():  # a role the task lacks: refuse before any cell runs
+        require(task, name, *getattr(each, "roles", ("answering",)))
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} exists and is not a directory")
     out.mkdir(parents=True, exist_ok=True)

@@ -22,7 +22,13 @@ import typer
 
 from reasoning.backends.spec import APIS, BACKENDS, DEVICES, DTYPES, SHIPPED, ModelSpec
 
-Task = Annotated[str, typer.Option("--task", "-t", help="Task name.")]
+Task = Annotated[
+    str,
+    typer.Option(
+        "--task", "-t",
+        help="game24, countdown, arithmetic, a name in the reason.tasks entry-point group, or an import path module:Class.",
+    ),
+]
 Seed = Annotated[int, typer.Option("--seed", help="Random seed (same seed, same samples).")]
 Settings = Annotated[
     Optional[list[str]],

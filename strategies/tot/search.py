@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from reasoning.meter import Meter
-from reasoning.protocols import Task
+from reasoning.protocols import Task, grammars_for
 from reasoning.tree import ROOT, add_child, new_tree
 from reasoning.types import SamplingParams
 
@@ -188,7 +188,7 @@ class Search:
             temperature=0.0 if cfg.rollouts == 1 else cfg.rollout_temperature,
             max_new_tokens=cfg.max_rollout_tokens, stop=task.stop("step"),
         )
-        grammars = [task.grammar("step", self.node(n)["state"]) for n in nodes] if cfg.constrained else None
+        grammars = grammars_for(task, "step", [self.node(n)["state"] for n in nodes]) if cfg.constrained else None
         outs = self.meter.generate(prompts, params, n=cfg.rollouts, seed=self.next_seed(), constraint=grammars)
         hits = [sum(self._follow(node, c.text) for c in out) for node, out in zip(nodes, outs)]
         missed = [i for i, h in enumerate(hits) if h < cfg.rollouts]

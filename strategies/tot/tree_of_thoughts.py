@@ -7,7 +7,7 @@ from typing import ClassVar, Literal
 
 from reasoning.errors import BadInput
 from reasoning.meter import Meter
-from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities
+from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities, require
 from reasoning.types import Budget, Result
 from strategies.tot.bfs import bfs
 from strategies.tot.dfs import dfs
@@ -22,6 +22,7 @@ class TreeOfThoughts:
     """Every setting of the search, settable from the CLI with --set KEY=VALUE."""
 
     name: ClassVar[str] = "tot"
+    roles: ClassVar[tuple[str, ...]] = ("answering", "search")  # grammar (step) only when constrained, optional
     search: Literal["bfs", "dfs", "mcts"] = "bfs"
     generate: Literal["propose", "sample"] = "propose"  # one prompt lists steps | independent samples
     value: Literal["logprob", "vote", "rollout"] = "rollout"  # label probabilities | sampled labels | lookahead
@@ -34,7 +35,7 @@ class TreeOfThoughts:
     rollouts: int = 1  # chains of thought per state when value=rollout (1: greedy)
     rollout_temperature: float = 0.8  # of the rollouts when rollouts > 1
     max_rollout_tokens: int = 160
-    constrained: bool = False  # rollouts decode inside the task's step grammar (valid steps only)
+    constrained: bool = False  # rollouts decode inside the task's step grammar where it has one (valid steps only)
     label_prefix: bool = True  # logprob values read label prefixes (s/l/i; one token per character only): 6x faster
     threshold: float = 1.0  # dfs prunes states valued below this (label-weight scale, 0.001-20)
     c_uct: float = 1.0  # mcts exploration constant
@@ -76,6 +77,7 @@ class TreeOfThoughts:
     def solve(
         self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0
     ) -> Result:
+        require(task, self.name, *self.roles)
         config, notes = self.adapt(capabilities(model))
         meter = Meter(model, budget)
         search = Search(config, meter, task, task.initial_state(problem), seed)

@@ -75,7 +75,7 @@ def test_corpus_shape_and_determinism():
     assert len(pairs) == sum(getattr(cfg, f"{style}_pairs") for style in corpus.STYLES)
     stops = {s for style in corpus.STYLES for s in task.stop(style)}
     assert all(r and any(r.endswith(s) for s in stops) for _, r in pairs)
-    assert all(len(p) + len(r) <= cfg.max_chars for p, r in pairs)
+    assert all(len(p) + len(r) <= cfg.max_tokens for p, r in pairs)  # the character tokenizer: one token a character
     # documents continue a k-shot prompt: one style each, several blocks
     assert all(d.count("Input:") + d.count("Numbers:") >= cfg.doc_blocks[0] for d in docs)
 

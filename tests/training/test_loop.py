@@ -22,7 +22,7 @@ def log_of(out):
 
 def test_quick_pretrain_then_sft(tmp_path):
     task = Game24()
-    pre = pretrain(PretrainConfig.quick(), tmp_path / "pre", task, progress=False)
+    pre = pretrain(PretrainConfig.quick(), tmp_path / "pre", [task], progress=False)
     log = log_of(pre)
     assert log["steps"] == 30 and log["resumed_from"] is None
     losses = [loss for _, loss in log["loss_history"]]
@@ -34,7 +34,7 @@ def test_quick_pretrain_then_sft(tmp_path):
     assert model.config.tie_word_embeddings and model.config.bos_token_id == tok.bos_token_id
     assert 30_000 < sum(p.numel() for p in model.parameters()) < 80_000
 
-    out = sft(SFTConfig.quick(), pre, tmp_path / "sft", task, progress=False)
+    out = sft(SFTConfig.quick(), pre, tmp_path / "sft", [task], progress=False)
     log = log_of(out)
     assert log["stage"] == "sft" and log["steps"] == 20 and log["init"] == str(pre)
     assert all(math.isfinite(x) for _, x in log["loss_history"])
@@ -47,10 +47,10 @@ def test_quick_pretrain_then_sft(tmp_path):
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
     task, out = Game24(), tmp_path / "pre"
     cfg = replace(PretrainConfig.quick(), steps=8, ckpt_every=4)
-    pretrain(cfg, out, task, progress=False)
+    pretrain(cfg, out, [task], progress=False)
     first = log_of(out)
     assert checkpoint.latest(out).step == 8
-    pretrain(replace(cfg, steps=16), out, task, progress=False)
+    pretrain(replace(cfg, steps=16), out, [task], progress=False)
     log = log_of(out)
     assert log["resumed_from"] == 8 and log["steps"] == 16
     assert 1.9 * first["tokens_seen"] < log["tokens_seen"] <= 2 * first["tokens_seen"]  # 8 more steps, not 16
@@ -58,16 +58,16 @@ def test_resume_continues_from_the_last_checkpoint(tmp_path):
     assert checkpoint.latest(out).step == 16
     assert sorted(p.name for p in (out / "checkpoints").iterdir()) == ["step-00000012", "step-00000016"]
     # a run whose steps are already done only republishes
-    pretrain(replace(cfg, steps=16), out, task, progress=False)
+    pretrain(replace(cfg, steps=16), out, [task], progress=False)
     assert log_of(out)["steps"] == 16
     with pytest.raises(BadInput, match="another run"):
-        pretrain(replace(cfg, steps=20, model=replace(ModelConfig.tiny(), layers=3)), out, task, progress=False)
+        pretrain(replace(cfg, steps=20, model=replace(ModelConfig.tiny(), layers=3)), out, [task], progress=False)
 
 
 def test_interrupted_save_leaves_previous_checkpoint(tmp_path, monkeypatch):
     task, out = Game24(), tmp_path / "pre"
     cfg = replace(PretrainConfig.quick(), steps=4, ckpt_every=4)
-    pretrain(cfg, out, task, progress=False)
+    pretrain(cfg, out, [task], progress=False)
     before = checkpoint.latest(out)
 
     def crash(root):  # every file of the new checkpoint is written; the rename has not happened
@@ -75,23 +75,23 @@ def test_interrupted_save_leaves_previous_checkpoint(tmp_path, monkeypatch):
 
     monkeypatch.setattr(checkpoint, "_fsync_tree", crash)
     with pytest.raises(OSError, match="disk died"):
-        pretrain(replace(cfg, steps=8), out, task, progress=False)
+        pretrain(replace(cfg, steps=8), out, [task], progress=False)
     monkeypatch.undo()
     after = checkpoint.latest(out)
     assert after.path == before.path and after.step == 4
     assert not [p for p in (out / "checkpoints").iterdir() if p.name.startswith(".")]
     assert isinstance(after.model(), torch.nn.Module) and after.optimizer_state()["state"]
     AutoModelForCausalLM.from_pretrained(out)  # the published model of the first run is intact
-    pretrain(replace(cfg, steps=8), out, task, progress=False)
+    pretrain(replace(cfg, steps=8), out, [task], progress=False)
     assert log_of(out)["resumed_from"] == 4 and log_of(out)["steps"] == 8
 
 
 def test_sft_needs_a_finished_init_dir(tmp_path):
     with pytest.raises(ModelNotFound, match="does not exist"):
-        sft(SFTConfig.quick(), tmp_path / "nope", tmp_path / "sft", Game24())
+        sft(SFTConfig.quick(), tmp_path / "nope", tmp_path / "sft", [Game24()])
     (tmp_path / "empty").mkdir()
     with pytest.raises(ModelNotFound, match="no finished model"):
-        sft(SFTConfig.quick(), tmp_path / "empty", tmp_path / "sft", Game24())
+        sft(SFTConfig.quick(), tmp_path / "empty", tmp_path / "sft", [Game24()])
 
 
 def test_rows_and_masks():

@@ -43,9 +43,11 @@ def test_one_update_raises_rewarded_completions_over_unrewarded(tmp_path):
     model = build_model(ModelConfig.tiny(), len(tok), seed=0, tokenizer=tok)
     task = PlusTask()
     cfg = replace(rl.StageConfig.quick(), batch_size=2, group=8, max_new_tokens=24, lr=3e-3, kl=0.0, warmup=0)
-    step = rl.PolicyGradient(cfg, task, task.problems("train")[:4], build_model(ModelConfig.tiny(), len(tok), 0, tok), tok)
-    problems = [step.problems[i] for i in step.sampler(0)]
-    groups = step.rollouts(HFModel(model, tok), step.prompt_ids(problems), 0)
+    items = [(task, p) for p in task.problems("train")[:4]]
+    step = rl.PolicyGradient(cfg, items, build_model(ModelConfig.tiny(), len(tok), 0, tok), tok)
+    batch = [step.problems[i] for i in step.sampler(0)]
+    problems = [p for _, p in batch]
+    groups = step.rollouts(HFModel(model, tok), batch, step.prompt_ids(batch), 0)
     texts = [[c.text for c in g] for g in groups]
     advs = rl.advantages([[task.reward(p, x) for x in g] for p, g in zip(problems, texts)])
     assert any(a > 0 for g in advs for a in g) and any(a < 0 for g in advs for a in g)
@@ -69,11 +71,11 @@ def test_one_update_raises_rewarded_completions_over_unrewarded(tmp_path):
 def test_quick_rl_stage_publishes_and_resumes(tiny_model, tmp_path):
     out = tmp_path / "rl"
     cfg = replace(rl.StageConfig.quick(), steps=2, ckpt_every=2)
-    rl.rl(cfg, tiny_model.parent / "sft", out, PlusTask(), progress=False)
+    rl.rl(cfg, tiny_model.parent / "sft", out, [PlusTask()], progress=False)
     log = json.loads((out / "train_log.json").read_text())
     assert log["stage"] == "rl" and log["steps"] == 2 and log["problems"] == len(Game24().problems("train"))
     assert [s for s, _ in log["metric_history"]] == [2] and "reward" in log["metric_history"][0][1]
-    rl.rl(replace(cfg, steps=4), tiny_model.parent / "sft", out, PlusTask(), progress=False)
+    rl.rl(replace(cfg, steps=4), tiny_model.parent / "sft", out, [PlusTask()], progress=False)
     log = json.loads((out / "train_log.json").read_text())
     assert log["resumed_from"] == 2 and log["steps"] == 4 and checkpoint.latest(out).step == 4
     HFModel.load(out)
@@ -81,7 +83,7 @@ def test_quick_rl_stage_publishes_and_resumes(tiny_model, tmp_path):
 
 def test_rl_needs_a_finished_init_and_a_real_group(tmp_path):
     with pytest.raises(ModelNotFound, match="does not exist"):
-        rl.rl(rl.StageConfig.quick(), tmp_path / "nope", tmp_path / "rl", Game24())
+        rl.rl(rl.StageConfig.quick(), tmp_path / "nope", tmp_path / "rl", [Game24()])
     with pytest.raises(BadInput, match="group must be >= 2"):
         rl.StageConfig(group=1)
 
@@ -97,11 +99,11 @@ def test_rl_rolls_out_train_problems_only(tiny_model, tmp_path, monkeypatch):
 
     class Spy(rl.PolicyGradient):
         def prompt_ids(self, problems):
-            seen.extend(p.text for p in problems)
+            seen.extend(p.text for _, p in problems)
             return super().prompt_ids(problems)
 
     monkeypatch.setattr(rl, "PolicyGradient", Spy)
-    rl.rl(replace(rl.StageConfig.quick(), steps=3), tiny_model.parent / "sft", tmp_path / "rl", Recording(), progress=False)
+    rl.rl(replace(rl.StageConfig.quick(), steps=3), tiny_model.parent / "sft", tmp_path / "rl", [Recording()], progress=False)
     task = Game24()
     held_out = {p.text for split in ("val", "test") for p in task.problems(split)}
     assert asked == ["train"] and len(seen) == 3 * 2
@@ -127,8 +129,8 @@ def test_the_sampled_token_ids_are_the_ids_trained_on(tmp_path, monkeypatch):
     sampled, completions, trained = [], [], []
 
     class Recording(rl.PolicyGradient):
-        def rollouts(self, policy, prompts, step):
-            out = super().rollouts(policy, prompts, step)
+        def rollouts(self, policy, problems, prompts, step):
+            out = super().rollouts(policy, problems, prompts, step)
             for prompt, group in zip(prompts, out):
                 sampled.extend(list(prompt) + list(c.token_ids) for c in group)
                 completions.extend(c.token_ids for c in group)
@@ -141,7 +143,7 @@ def test_the_sampled_token_ids_are_the_ids_trained_on(tmp_path, monkeypatch):
         return real_rows(pairs, tokenizer)
 
     monkeypatch.setattr(rl, "sampled_rows", rows)
-    step = Recording(cfg, ParityTask(), ParityTask().problems("train")[:4], ref, tok)
+    step = Recording(cfg, [(ParityTask(), p) for p in ParityTask().problems("train")[:4]], ref, tok)
     trainee = loop.Trainee(model=policy, net=policy, optimizer=loop.make_optimizer(policy, cfg), rank=0, world=1, bf16=False)
     stats = step(trainee, 0, cfg.lr)
     assert stats.tokens == sum(len(c) for c in completions) > 0
