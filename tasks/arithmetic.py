@@ -21,7 +21,7 @@ The scratchpad (the cot response), one line per column or partial product, read 
 An addition column adds the two digits and the carry (the tens digit of the line before); a
 subtraction column borrows by writing 10 more on top (`15 - 8 - 1 = 6`), and the next column
 subtracts that borrow. Splits are generated with a fixed seed, per category: test, val, then train
-from one stream, no problem in two splits.
+from one stream, no problem twice (in any split or category).
 """
 
 from __future__ import annotations
@@ -269,9 +269,9 @@ class Arithmetic:
     @cached_property
     def _splits(self) -> dict[str, list[Problem]]:
         out: dict[str, list[Problem]] = {split: [] for split in SIZES}
+        taken: set[str] = set()  # across categories too: 3D+ may draw a 2D+ problem
         for cat in CATEGORIES:
             rng = random.Random(f"{SEED}-{cat}")
-            taken: set[str] = set()
             for split, size in SIZES.items():
                 got = 0
                 while got < size:
