@@ -188,6 +188,8 @@ class NumberGame:
     # -- reference responses (training corpora) ----------------------------------------------
     def solution_path(self, state: Position, rng: random.Random) -> list[str] | None:
         """A random solving sequence of steps from a state, or None if it cannot reach the target."""
+        if not self.solvable(state):  # (cached) no need to list the steps of a dead end
+            return None
         path = []
         while len(state) > 1:
             good = [(t, child) for t, child in self.successors(state) if self.solvable(child)]
