@@ -33,6 +33,20 @@ from tests.fake_openai import free_port
         (["report", "/no/such/dir"], "no results.jsonl"),
         (["train", "sft", "--init", "/no/such/pretrain", "--out", "OUT", "--quick"], "/no/such/pretrain"),
         (["train", "rl", "--init", "/no/such/sft", "--out", "OUT", "--quick"], "/no/such/sft"),
+        # countdown: a missing arrow, a non-number, too many or too few numbers
+        (["solve", "96 7 37 74 55", "--task", "countdown"], "an arrow '->' and a target"),
+        (["solve", "96 7 x 74 -> 55", "--task", "countdown"], "whole numbers only"),
+        (["solve", "96 7 37 74 -> fifty", "--task", "countdown"], "whole numbers only"),
+        (["solve", "1 2 3 4 5 6 7 -> 10", "--task", "countdown"], "3 to 6 numbers, got 7"),
+        (["solve", "1 2 -> 3", "--task", "countdown"], "3 to 6 numbers, got 2"),
+        # arithmetic: malformed expressions, a non-number, too many numbers, out of the categories
+        (["solve", "98 +", "--task", "arithmetic"], "expected number, got the end"),
+        (["solve", "(2 * 3 + 4", "--task", "arithmetic"], "expected ), got '+'"),
+        (["solve", "What is 98 plus forty?", "--task", "arithmetic"], "expected number"),
+        (["solve", "1 + 2 + 3", "--task", "arithmetic"], "two numbers, or three one-digit numbers"),
+        (["solve", "123 * 45", "--task", "arithmetic"], "at most two digits"),
+        (["bench", "--out", "OUT", "--task", "arithmetic", "--strategy", "cot,tot"], "tot needs the search role"),
+        (["solve", "4 9 10 13", "--task", "nosuchmodule:Task"], "cannot import task module 'nosuchmodule'"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
@@ -50,4 +64,13 @@ def test_bad_problems_file_names_lines_and_runs_nothing(tmp_path):
     problems.write_text("4 9 10 13\n4 9 x 13\n")
     done = reason("bench", "--out", str(tmp_path / "o"), "--problems-file", str(problems), cwd=tmp_path)
     assert done.returncode == 2 and "line 2" in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "o" / "results.jsonl").exists()
+
+
+def test_bad_countdown_problems_file_names_lines(tmp_path):
+    problems = tmp_path / "p.txt"
+    problems.write_text("96 7 37 74 -> 55\n96 7 37 74\n1 2 3 -> x\n")
+    done = reason("bench", "--task", "countdown", "--out", str(tmp_path / "o"), "--problems-file", str(problems), cwd=tmp_path)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "line 2" in done.stderr and "line 3" in done.stderr and "line 1:" not in done.stderr
     assert not (tmp_path / "o" / "results.jsonl").exists()
