@@ -58,3 +58,16 @@ def test_cells_of_two_models_never_share_a_row(tmp_path):
     assert "model 1: hf /m/a (aaaa)" in text and "model 2: hf /m/b (bbbb)" in text
     single = summarize([r for r in records if r["model"] == a])
     assert [r.strategy for r in single] == ["io"]
+
+
+def test_human_baseline_only_where_the_task_has_one(tmp_path):
+    plain = [rec("cot", "1s", True, problem=str(i)) for i in range(3)]
+    assert human_baseline(plain) is None
+    write_report(tmp_path, plain, {"task": "countdown"})
+    md = (tmp_path / "report.md").read_text()
+    assert "Humans" not in md and "24.csv" not in md and "`countdown`" in md
+    half = [rec("cot", "1s", True, problem="p", problem_human_seconds=3.0)]  # no solve rate: no baseline
+    assert human_baseline(half) is None
+    timed = [rec("cot", "1s", True, problem="p", problem_human_seconds=3.0, problem_human_solve_rate=0.5)]
+    write_report(tmp_path, timed, {"task": "mine"})
+    assert "Humans (from the task's data, the same 1 problems)" in (tmp_path / "report.md").read_text()
