@@ -4,7 +4,7 @@ from fractions import Fraction
 import pytest
 
 from reasoning.errors import BadInput
-from strategies.self_consistency import SelfConsistency
+from strategies import ChainOfThought, SelfConsistency
 from reasoning.types import Budget
 from tasks.countdown import SIZES, Countdown, _one_step, generate
 from tasks.exact import evaluate, solvable
@@ -142,7 +142,8 @@ def test_answer_pattern_claims_the_target_only(task):
     line = task.response("io", p, random.Random(0)).strip()
     replies = ["Answer: 96 + 74 = 170\n\n", "Answer: 96 + 74 = 170\n\n", f"Answer: {line}\n\n"]
     model = ScriptedModel(reply=lambda prompt, i: replies[i % 3])
-    result = SelfConsistency(n=3, max_samples=3).solve(p, model, task, Budget())
+    free = ChainOfThought(constrained=False)  # the scripted replies as they are
+    result = SelfConsistency(base=free, n=3, max_samples=3).solve(p, model, task, Budget())
     assert result.answer == line and task.verify(p, result.answer)
 
 
