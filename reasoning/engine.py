@@ -125,7 +125,8 @@ class Engine:
             sorted_logits = sorted_logits.masked_fill(before >= params.top_p, float("-inf"))
             logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
         probs = logits.softmax(dim=-1)  # (B, V)
-        return torch.multinomial(probs, 1, generator=g).squeeze(1)  # (B,)
+        # what torch.multinomial(probs, 1, generator=g) computes (the same draws), without its checks
+        return (probs / torch.empty_like(probs).exponential_(1, generator=g)).argmax(dim=-1)  # (B,)
 
     # -- public API ----------------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:

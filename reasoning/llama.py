@@ -31,15 +31,22 @@ class _Layer(NamedTuple):
 
 
 def _rms_norm(x: torch.Tensor, weight: torch.Tensor, eps: float) -> torch.Tensor:
-    """transformers' LlamaRMSNorm, op for op (so results match it bit for bit)."""
+    """transformers' LlamaRMSNorm. In float32 torch's fused rms_norm gives the same bits (checked by
+    tests/reasoning/test_engine.py); other dtypes go op for op, upcasting as transformers does."""
+    if x.dtype == torch.float32 and weight.dtype == torch.float32:
+        return F.rms_norm(x, (x.size(-1),), weight, eps)
     h = x.to(torch.float32)
     h = h * torch.rsqrt(h.pow(2).mean(-1, keepdim=True) + eps)
     return weight * h.to(x.dtype)
 
 
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:
-    half = x.size(-1) // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+def _rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+    """x * cos + rotate_half(x) * sin with rotate_half(x) = (-x2, x1), computed as the swapped halves
+    (x2, x1) times sin with its first half negated: the same products, bit for bit, in fewer ops.
+    x (A, H, T, D); cos, sin (A, 1, T, D), sin already signed."""
+    A, H, T, D = x.shape
+    swapped = x.view(A, H, T, 2, D // 2).flip(3).view(A, H, T, D)
+    return x * cos + swapped * sin
 
 
 class LeanLlama:
@@ -122,7 +129,9 @@ class LeanCall:
         inv_freq = inner.rotary_emb.inv_freq.to(device=dev, dtype=torch.float)  # (D/2,)
         freqs = torch.arange(max_len, device=dev).float()[:, None] * inv_freq  # (P, D/2), as LlamaRotaryEmbedding
         emb = torch.cat((freqs, freqs), dim=-1)  # (P, D)
-        self.cos, self.sin = emb.cos().to(dtype), emb.sin().to(dtype)
+        self.cos, sin = emb.cos().to(dtype), emb.sin().to(dtype)
+        half = sin.size(-1) // 2
+        self.sin = torch.cat((-sin[:, :half], sin[:, half:]), dim=-1)  # signed for _rope
         self.cache = KVCache(len(self.layers), rows, lean.kv_heads, max_len, lean.head_dim, dtype, dev)
 
     def forward(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
@@ -130,7 +139,7 @@ class LeanCall:
         lean, cache = self.lean, self.cache
         A, T = ids.shape
         D, eps = lean.head_dim, lean.eps
-        x = F.embedding(ids, self.embed)  # (A, T, C)
+        x = F.embedding(ids.reshape(-1), self.embed)  # (A*T, C): every linear runs on 2-D rows
         cos, sin = self.cos[pos].unsqueeze(1), self.sin[pos].unsqueeze(1)  # (A, 1, T, D)
         mask = cache.attention_mask(A, T)  # (A, 1, T, S) or None
         causal = mask is None and T > 1
@@ -140,13 +149,13 @@ class LeanCall:
             q = F.linear(h, w.q).view(A, T, -1, D).transpose(1, 2)  # (A, H, T, D)
             k = F.linear(h, w.k).view(A, T, -1, D).transpose(1, 2)  # (A, Hkv, T, D)
             v = F.linear(h, w.v).view(A, T, -1, D).transpose(1, 2)
-            q = q * cos + _rotate_half(q) * sin
-            k = k * cos + _rotate_half(k) * sin
-            k, v = cache.update(i, k, v)  # (A, Hkv, S, D)
-            y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=causal, scale=lean.scale, enable_gqa=gqa)
-            x = x + F.linear(y.transpose(1, 2).reshape(A, T, -1), w.o)  # (A, T, C)
+            k, v = cache.update(i, _rope(k, cos, sin), v)  # (A, Hkv, S, D)
+            y = F.scaled_dot_product_attention(
+                _rope(q, cos, sin), k, v, attn_mask=mask, is_causal=causal, scale=lean.scale, enable_gqa=gqa
+            )  # (A, H, T, D)
+            x = x + F.linear(y.transpose(1, 2).reshape(A * T, -1), w.o)  # (A*T, C)
             h = _rms_norm(x, w.ln2, eps)
             x = x + F.linear(F.silu(F.linear(h, w.gate)) * F.linear(h, w.up), w.down)
         cache.advance(T)
-        x = _rms_norm(x, self.norm, eps)[:, -1:]  # (A, 1, C): all positions then the last, as transformers
-        return F.linear(x, self.head)[:, 0]  # (A, V)
+        x = _rms_norm(x, self.norm, eps).view(A, T, -1)[:, -1]  # (A, C): all positions then the last, as transformers
+        return F.linear(x, self.head)  # (A, V)
