@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 
 from reasoning.errors import BadInput
+from reasoning.llama import LeanLlama
+from reasoning.stepper import LeanStepper, PlainStepper
 from reasoning.types import Completion, SamplingParams
 
 
@@ -26,7 +28,7 @@ class Engine:
     Tokens the tokenizer marks as BOS, pad or unk (and logit columns past the tokenizer's
     vocabulary) are never sampled; log-probabilities are always those of the raw model."""
 
-    def __init__(self, model: torch.nn.Module, tokenizer: Any) -> None:
+    def __init__(self, model: torch.nn.Module, tokenizer: Any, fast: bool = True) -> None:
         self.model = model
         self.tok = tokenizer
         self.bos = tokenizer.bos_token_id
@@ -40,6 +42,9 @@ class Engine:
             {t for t in (self.bos, tokenizer.pad_token_id, tokenizer.unk_token_id) if t is not None} - {self.eos}
         )
         self._keep_arg = "logits_to_keep" in inspect.signature(model.forward).parameters
+        self._lean = LeanLlama(model) if fast and LeanLlama.supports(model) else None
+        self._piece_cache: list[str | None] | None = None
+        self._alone_cache: list[str] | None = None
 
     # -- helpers -------------------------------------------------------------------------------
     @property
@@ -120,7 +125,8 @@ class Engine:
             sorted_logits = sorted_logits.masked_fill(before >= params.top_p, float("-inf"))
             logits = torch.full_like(logits, float("-inf")).scatter(-1, order, sorted_logits)
         probs = logits.softmax(dim=-1)  # (B, V)
-        return torch.multinomial(probs, 1, generator=g).squeeze(1)  # (B,)
+        # what torch.multinomial(probs, 1, generator=g) computes (the same draws), without its checks
+        return (probs / torch.empty_like(probs).exponential_(1, generator=g)).argmax(dim=-1)  # (B,)
 
     # -- public API ----------------------------------------------------------------------------
     def count_tokens(self, text: str) -> int:
@@ -177,6 +183,46 @@ class Engine:
             flat = self._decode(seqs, reps, params, seed, constraint, top_logprobs)  # B * reps completions
         return [[flat[b * reps + (j if reps > 1 else 0)] for j in range(n)] for b in range(len(seqs))]
 
+    def _stepper(self) -> LeanStepper | PlainStepper:
+        return LeanStepper(self._lean) if self._lean is not None else PlainStepper(self.model, self._keep_arg)
+
+    def _logit_mask(self, V: int, device: torch.device) -> torch.Tensor | None:
+        """(V,) additive mask: -inf on banned tokens and on columns past the tokenizer's vocabulary."""
+        cols = [t for t in self._banned if t < V] + list(range(self.vocab_size, V))
+        if not cols:
+            return None
+        mask = torch.zeros(V, device=device)
+        mask[cols] = float("-inf")
+        return mask
+
+    def _pieces(self) -> list[str | None]:
+        """What each token id writes: its text after an ordinary token, or None when that is not a
+        plain suffix of the decoded text (the tokenizer rewrites what came before)."""
+        if self._piece_cache is None:
+            n = len(self.tok)
+            ctx = self._encode(["a"])[0]
+            base = self.tok.decode(ctx)
+            after = self.tok.batch_decode([ctx + [i] for i in range(n)])
+            self._piece_cache = [a[len(base) :] if a.startswith(base) else None for a in after]
+            self._alone_cache = self.tok.batch_decode([[i] for i in range(n)])
+        return self._piece_cache
+
+    def _stop_candidates(self, stops: Sequence[str], V: int, device: torch.device) -> torch.Tensor:
+        """(V,) bool: the tokens after which a stop string may have just been completed, so only
+        rows that sampled one decode their tail. Conservative: a token whose text contains the last
+        character of a stop string (after another token or alone), whose text is empty, part of a
+        multi-byte character (U+FFFD) or depends on its context, is always a candidate."""
+        finals = {s[-1] for s in stops if s}
+        flags = torch.zeros(V, dtype=torch.bool)
+        if finals:
+            pieces, alone = self._pieces(), self._alone_cache
+            assert alone is not None
+            for i in range(min(V, len(pieces))):
+                p, q = pieces[i], alone[i]
+                flags[i] = p is None or not p or any(c in p or c in q for c in finals | {"\ufffd"})
+            flags[len(pieces) :] = True
+        return flags.to(device)
+
     def _decode(
         self, seqs: list[list[int]], reps: int, params: SamplingParams, seed: int, constraint: Any, top: int
     ) -> list[Completion]:
@@ -188,48 +234,48 @@ class Engine:
             min(params.max_new_tokens, self.max_context - L) if self.max_context else params.max_new_tokens
             for L in lengths
         ]
-        gen: list[list[int]] = [[] for _ in range(R)]
-        lps: list[list[float]] = [[] for _ in range(R)]  # log p of each sampled token
-        tops: list[list[tuple[tuple[int, float], ...]]] = [[] for _ in range(R)]
         done: list[Completion | None] = [None] * R
-
-        def finish(r: int, reason: str, text: str) -> Completion:
-            return Completion(text, len(gen[r]), sum(lps[r]), reason, tuple(gen[r]), tuple(lps[r]), tuple(tops[r]))
-
         for r in range(R):
             if limit[r] <= 0:
                 done[r] = Completion("", 0, 0.0, "length")
         if all(d is not None for d in done):
             return done  # type: ignore[return-value]
+        max_new = max(limit)
 
-        # prefill the B prompts once, left-padded
+        # prefill the B prompts once, left-padded; each prompt's row is repeated reps times
         ids = torch.full((B, T), self.pad, dtype=torch.long)
         mask = torch.zeros((B, T), dtype=torch.long)
         for i, s in enumerate(seqs):
             ids[i, T - len(s) :] = torch.tensor(s)
             mask[i, T - len(s) :] = 1
         pos = (mask.cumsum(-1) - 1).clamp(min=0)  # (B, T)
-        ids, mask, pos = ids.to(dev), mask.to(dev), pos.to(dev)
-        kw = {"logits_to_keep": 1} if self._keep_arg else {}
-        out = self._forward(ids, mask, pos, use_cache=True, **kw)
-        logits = out.logits[:, -1, :].float()  # (B, V)
-        cache = out.past_key_values
-        next_pos = pos[:, -1] + 1  # (B,) position of the next token
-        if reps > 1:
-            cache.batch_repeat_interleave(reps)
-            logits = logits.repeat_interleave(reps, dim=0)  # (R, V)
-            mask = mask.repeat_interleave(reps, dim=0)  # (R, T)
-            next_pos = next_pos.repeat_interleave(reps, dim=0)  # (R,)
+        stepper = self._stepper()
+        logits = stepper.prefill(ids.to(dev), mask.to(dev), pos.to(dev), reps, T + max_new)  # (R, V)
+        V = logits.size(-1)
 
-        rows = list(range(R))  # output row of each active batch row
-        history = torch.zeros((R, 0), dtype=torch.long, device=dev)  # (A, t) ids generated so far
+        # what the live rows have generated, live rows first (compacted when rows leave): (R, max_new)
+        hist = torch.zeros((R, max_new), dtype=torch.long, device=dev)  # sampled ids
+        lps = torch.zeros((R, max_new), dtype=logits.dtype, device=dev)  # their log p under the raw model
+        k = min(top, V)
+        top_ids = torch.zeros((R, max_new, k), dtype=torch.long, device=dev)
+        top_lps = torch.zeros((R, max_new, k), dtype=logits.dtype, device=dev)
+        rows = list(range(R))  # output row of each live row
+        t = 0  # tokens generated so far by every live row
+
+        def finish(a: int, reason: str, text: str | None = None) -> Completion:
+            gen, lp = hist[a, :t].tolist(), lps[a, :t].tolist()
+            tops = tuple(tuple(zip(i, v)) for i, v in zip(top_ids[a, :t].tolist(), top_lps[a, :t].tolist()))
+            text = self.tok.decode(gen) if text is None else text
+            return Completion(text, len(gen), sum(lp), reason, tuple(gen), tuple(lp), tops if top else ())
 
         def select(keep: list[int]) -> None:
-            nonlocal rows, logits, mask, next_pos, history
+            nonlocal rows, logits
             idx = torch.tensor(keep, dtype=torch.long, device=dev)
-            cache.batch_select_indices(idx)
+            stepper.select(idx)
             rows = [rows[a] for a in keep]
-            logits, mask, next_pos, history = logits[idx], mask[idx], next_pos[idx], history[idx]
+            logits = logits[idx]
+            for buf in (hist, lps, top_ids, top_lps):
+                buf[: len(keep), :t] = buf[idx, :t]
             if constraint is not None and hasattr(constraint, "batch_select_indices"):
                 constraint.batch_select_indices(keep)
 
@@ -240,61 +286,57 @@ class Engine:
             select(keep0)
 
         g = torch.Generator(device=dev).manual_seed(seed)
-        V = logits.size(-1)
-        stop_len = 2 * max((len(s) for s in params.stop), default=0)  # tokens are >= 1 character (2x: slack)
+        logit_mask = self._logit_mask(V, dev)
+        stops = [s for s in params.stop if s]
+        stop_len = 2 * max((len(s) for s in stops), default=0)  # tokens are >= 1 character (2x: slack)
+        candidates = self._stop_candidates(stops, V, dev) if stops else None  # (V,) bool
+        row_limit = torch.tensor(limit, device=dev)[torch.tensor(rows, device=dev)]  # (A,)
         deadline = None if params.max_seconds is None else time.monotonic() + params.max_seconds
         while rows:
-            # logits: (A, V) for the A active rows
+            A = len(rows)
             logp = F.log_softmax(logits, dim=-1)  # (A, V) raw model distribution
-            proc = logits.clone()
+            proc = logits
             if constraint is not None:
-                proc = constraint.process_logits(history, proc)
-            if self._banned:
-                proc[:, self._banned] = float("-inf")
-            if V > self.vocab_size:
-                proc[:, self.vocab_size :] = float("-inf")
+                proc = constraint.process_logits(hist[:A, :t], logits.clone())  # (A, t) ids so far
+            if logit_mask is not None:
+                proc = proc + logit_mask
             tok = self._sample(proc, params, g)  # (A,)
-            tok_lp = logp.gather(1, tok[:, None]).squeeze(1).tolist()  # (A,)
+            hist[:A, t] = tok
+            lps[:A, t] = logp.gather(1, tok[:, None]).squeeze(1)
             if top:
-                top_lp, top_id = logp.topk(min(top, V), dim=-1)  # (A, k)
-                top_pairs = [tuple(zip(i, v)) for i, v in zip(top_id.tolist(), top_lp.tolist())]
-            keep = []
-            for a, (r, t) in enumerate(zip(rows, tok.tolist())):
-                gen[r].append(t)
-                lps[r].append(tok_lp[a])
-                if top:
-                    tops[r].append(top_pairs[a])
-                if t == self.eos:
-                    done[r] = finish(r, "stop", self.tok.decode(gen[r][:-1]))
+                top_lps[:A, t], top_ids[:A, t] = logp.topk(k, dim=-1)  # (A, k)
+            t += 1
+            # rows that may end here: EOS, the token limit, or a token that may complete a stop string
+            ending = row_limit <= t  # (A,)
+            if self.eos is not None:
+                ending |= tok == self.eos
+            if candidates is not None:
+                ending |= candidates[tok]
+            left = set()
+            for a in ending.nonzero().flatten().tolist() if bool(ending.any()) else []:
+                r = rows[a]
+                last = int(hist[a, t - 1])
+                if last == self.eos:
+                    done[r] = finish(a, "stop", self.tok.decode(hist[a, : t - 1].tolist()))
+                elif stops and any(s in self.tok.decode(hist[a, max(0, t - stop_len) : t].tolist()) for s in stops):
+                    text = self.tok.decode(hist[a, :t].tolist())  # the first stop string just completed
+                    done[r] = finish(a, "stop", text[: min(text.find(s) + len(s) for s in stops if s in text)])
+                elif t >= limit[r]:
+                    done[r] = finish(a, "length")
+                else:
                     continue
-                # a stop string that just completed lies in the last few tokens: decode only those
-                tail = self.tok.decode(gen[r][-stop_len:]) if stop_len else ""
-                if any(s and s in tail for s in params.stop):
-                    text = self.tok.decode(gen[r])
-                    end = min(text.find(s) + len(s) for s in params.stop if s and s in text)
-                    done[r] = finish(r, "stop", text[:end])
-                    continue
-                if len(gen[r]) >= limit[r]:
-                    done[r] = finish(r, "length", self.tok.decode(gen[r]))
-                    continue
-                keep.append(a)
+                left.add(a)
+            keep = [a for a in range(A) if a not in left]
             if deadline is not None and keep and time.monotonic() >= deadline:
                 for a in keep:
-                    r = rows[a]
-                    done[r] = finish(r, "time", self.tok.decode(gen[r]))
+                    done[rows[a]] = finish(a, "time")
                 keep = []
-            history = torch.cat([history, tok[:, None]], dim=1)  # (A, t+1)
             if not keep:
                 break
-            if len(keep) < len(rows):
-                tok = tok[torch.tensor(keep, device=dev)]
+            if left:
                 select(keep)
-            mask = torch.cat([mask, mask.new_ones((mask.size(0), 1))], dim=1)  # (A, T+t+1)
-            out = self._forward(
-                tok[:, None], mask, next_pos[:, None], past_key_values=cache, use_cache=True
-            )
-            logits = out.logits[:, -1, :].float()  # (A, V)
-            next_pos = next_pos + 1
+                row_limit = row_limit[torch.tensor(keep, device=dev)]
+            logits = stepper.step(hist[: len(keep), t - 1])  # (A, V)
         return done  # type: ignore[return-value]
 
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:

@@ -323,3 +323,169 @@ def test_max_seconds_stops_decoding(lm):
     assert full[0][0].finish_reason == "length" and full[0][0].tokens == 5
     with pytest.raises(BadInput):
         SamplingParams(max_seconds=-1)
+
+
+# -- the lean Llama path (reasoning/llama.py, kv_cache.py, stepper.py) -----------------------------
+SHIPPED = "reasoning/checkpoints/default"
+
+
+def _hf_greedy(model, tok, engine: Engine, ids: list[int], n_new: int) -> list[int]:
+    """transformers' own greedy generate, with the tokens the engine never samples suppressed."""
+    with torch.inference_mode():
+        out = model.generate(
+            torch.tensor([ids]), do_sample=False, max_new_tokens=n_new, min_new_tokens=0,
+            suppress_tokens=engine._banned or None, eos_token_id=tok.eos_token_id, pad_token_id=engine.pad,
+        )  # fmt: skip
+    return out[0, len(ids) :].tolist()
+
+
+def _assert_greedy_matches_generate(model, tok, prompts, n_new=40):
+    engine = Engine(model, tok)
+    assert engine._lean is not None  # the fast path is what is checked
+    for q in prompts:
+        ids = engine._with_bos(engine._encode([q])[0])
+        ours = engine.generate_ids([ids], SamplingParams(temperature=0, max_new_tokens=n_new))[0][0]
+        theirs = _hf_greedy(model, tok, engine, ids, n_new)
+        if tok.eos_token_id in theirs:  # generate pads after EOS
+            theirs = theirs[: theirs.index(tok.eos_token_id) + 1]
+        assert list(ours.token_ids) == theirs
+
+
+def test_lean_path_only_for_plain_llama(llama, tok):
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    assert Engine(llama, tok)._lean is not None
+    assert Engine(llama, tok, fast=False)._lean is None
+    gpt2 = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=64, n_embd=32, n_layer=1, n_head=2)).eval()
+    assert Engine(gpt2, tok)._lean is None
+
+    class Subclassed(LlamaForCausalLM):  # may change the forward: not ours to guess
+        pass
+
+    assert Engine(Subclassed(llama.config).eval(), tok)._lean is None
+
+
+def test_lean_forward_matches_transformers_bit_for_bit(llama):
+    from reasoning.llama import LeanLlama
+
+    torch.manual_seed(1)
+    mask = torch.ones(3, 9, dtype=torch.long)
+    mask[0, :4], mask[2, :1] = 0, 0  # left padding of different lengths
+    ids = torch.randint(4, llama.config.vocab_size, (3, 9)) * mask
+    pos = (mask.cumsum(-1) - 1).clamp(min=0)
+    call = LeanLlama(llama).start(3, 16)
+    call.cache.set_padding(mask)
+    with torch.inference_mode():
+        out = llama(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1)
+        assert torch.equal(call.forward(ids, pos), out.logits[:, -1])
+        cache, nxt = out.past_key_values, pos[:, -1:] + 1
+        for _ in range(4):
+            tok_ = torch.randint(4, llama.config.vocab_size, (3, 1))
+            mask = torch.cat([mask, torch.ones(3, 1, dtype=torch.long)], dim=1)
+            ref = llama(input_ids=tok_, attention_mask=mask, position_ids=nxt, past_key_values=cache, use_cache=True)
+            assert torch.equal(call.forward(tok_, nxt), ref.logits[:, -1])
+            nxt = nxt + 1
+
+
+def test_greedy_equals_transformers_generate(llama, tok):
+    _assert_greedy_matches_generate(llama, tok, ["Input: 4 9 10 13\n", "x", "Answer: (1 + 2) * 8"])
+
+
+def test_greedy_equals_transformers_generate_on_the_shipped_model():
+    shipped = HFModel.load(SHIPPED)
+    prompts = ["Input: 4 9 10 13\nSteps:\n", "Input: 1 1 4 6\nAnswer:", "Input: 2 3 5 12\nSteps:\n13 - 9"]
+    _assert_greedy_matches_generate(shipped.model, shipped.tokenizer, prompts, n_new=60)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind,bos", [("bpe", True), ("byte", False)])
+def test_greedy_equals_transformers_generate_on_a_random_subword_model(tmp_path, kind, bos):
+    from training.random_model import RandomModelConfig, build
+
+    random_lm = HFModel.load(build(tmp_path, RandomModelConfig(kind=kind, vocab_size=600, bos=bos)))
+    _assert_greedy_matches_generate(random_lm.model, random_lm.tokenizer, ["Input: 4 9 10 13\nSteps:\n", "The model"])
+
+
+def test_lean_and_plain_paths_give_the_same_completions(llama, tok):
+    lean, plain = Engine(llama, tok), Engine(llama, tok, fast=False)
+    prompts = [[1, 40, 41], [1, 50, 51, 52, 53, 54, 55], [1]]  # different lengths: left padding
+    for p in (
+        SamplingParams(temperature=1.0, max_new_tokens=30, stop=("e", "7")),
+        SamplingParams(temperature=0.8, top_k=20, top_p=0.9, max_new_tokens=25),
+        SamplingParams(temperature=0, max_new_tokens=30, stop=("a",)),
+    ):
+        a = lean.generate_ids(prompts, p, n=4, seed=3, top_logprobs=2)
+        b = plain.generate_ids(prompts, p, n=4, seed=3, top_logprobs=2)
+        for ra, rb in zip(a, b):
+            for ca, cb in zip(ra, rb):
+                assert (ca.text, ca.token_ids, ca.finish_reason) == (cb.text, cb.token_ids, cb.finish_reason)
+                assert ca.token_logprobs == pytest.approx(cb.token_logprobs, abs=1e-5)
+                assert [i for i, _ in sum(ca.top_logprobs, ())] == [i for i, _ in sum(cb.top_logprobs, ())]
+
+
+def test_rows_leaving_keep_the_others_exact(lm):
+    """Rows of different lengths stop at different steps (stop strings, EOS, limits): every
+    completion's token log-probabilities are those of one forward pass over prompt + its tokens,
+    so the cache rows that stayed were never mixed up when others left."""
+    engine = lm.engine
+    prompts = ["Input: 1 2 3 4\n", "Answer:", "x", "12 + 3 = 15\n"]
+    p = SamplingParams(temperature=1.0, max_new_tokens=30, stop=("e", "9"))
+    out = lm.generate(prompts, p, n=5, seed=11)
+    ends = {c.tokens for row in out for c in row}
+    assert len(ends) > 3  # rows really left at different steps
+    for q, row in zip(prompts, out):
+        ids = engine._with_bos(engine._encode([q])[0])
+        for c, (lps, _) in zip(row, engine.sequence_logprobs([ids + list(c.token_ids) for c in row])):
+            assert c.token_logprobs == pytest.approx(lps[len(ids) :], abs=1e-4)
+            if c.finish_reason == "stop" and c.token_ids[-1] != engine.eos:
+                assert c.text.endswith(("e", "9")) and not any(s in c.text[:-1] for s in "e9")
+
+
+def test_stop_strings_after_bpe_merges_are_found():
+    """A stop string completed inside a merged token is still caught (the candidate filter must
+    never skip a token that can complete one)."""
+    from tokenizers import Tokenizer, decoders, models
+
+    vocab = {t: i for i, t in enumerate(["<pad>", "<s>", "</s>", "<unk>", "a", "b", "c", "ab", "bc", "abc", " ", "▁x"])}
+    tk = Tokenizer(models.BPE(vocab=vocab, merges=[("a", "b"), ("b", "c"), ("ab", "c")], unk_token="<unk>"))
+    tk.decoder = decoders.Fuse()
+    tok_ = PreTrainedTokenizerFast(tokenizer_object=tk, bos_token="<s>", eos_token="</s>", pad_token="<pad>", unk_token="<unk>")
+    cfg = LlamaConfig(vocab_size=len(tok_), hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+                      num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=64)  # fmt: skip
+    torch.manual_seed(0)
+    engine = Engine(LlamaForCausalLM(cfg).eval(), tok_)
+    out = engine.generate(["a"], SamplingParams(temperature=1.0, max_new_tokens=20, stop=("ca", "bb")), n=16, seed=2)
+    hits = 0
+    for c in out[0]:
+        full = tok_.decode(list(c.token_ids))
+        if c.finish_reason == "stop" and c.token_ids[-1] != engine.eos:
+            hits += 1
+            assert c.text.endswith(("ca", "bb")) and "ca" not in c.text[:-1] and "bb" not in c.text[:-1]
+        else:  # no stop string anywhere in what was generated
+            assert "ca" not in full and "bb" not in full
+    assert hits
+
+
+def test_sequence_logprobs_and_score_are_a_plain_forward(lm, llama, tok):
+    ids = [tok.bos_token_id] + tok("Input: 4 9 10 13\n", add_special_tokens=False)["input_ids"]
+    (lps, _), = lm.engine.sequence_logprobs([ids])
+    with torch.inference_mode():
+        ref = llama(input_ids=torch.tensor([ids])).logits[0].log_softmax(-1)  # (T, V)
+    want = [ref[j - 1, ids[j]].item() for j in range(1, len(ids))]
+    assert lps[0] is None and lps[1:] == pytest.approx(want, abs=1e-6)
+    assert lm.score(["Input: 4 9 10 13"], ["\n"])[0] == pytest.approx(want[-1], abs=1e-6)
+
+
+def test_kv_cache_select_repeats_and_drops_rows():
+    from reasoning.kv_cache import KVCache
+
+    cache = KVCache(1, 4, 1, 8, 2, torch.float32, torch.device("cpu"))
+    k = torch.arange(2 * 3 * 2, dtype=torch.float32).view(2, 1, 3, 2)  # 2 rows, 3 tokens
+    cache.update(0, k, -k)
+    cache.advance(3)
+    cache.select(torch.tensor([0, 0, 1, 1]))  # each row twice
+    keys, values = cache.update(0, torch.zeros(4, 1, 1, 2), torch.zeros(4, 1, 1, 2))
+    assert torch.equal(keys[:, :, :3], k.repeat_interleave(2, dim=0)) and torch.equal(values[:, :, :3], -keys[:, :, :3])
+    cache.advance(1)
+    cache.select(torch.tensor([3]))
+    assert torch.equal(cache.k[0][:1, :, :3], k[1:]) and cache.length == 4
