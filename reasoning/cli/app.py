@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from reasoning.cli import options
+from reasoning.cli.generate import generate
 from reasoning.errors import ReasonError
 from reasoning.settings import parse_pairs
 from reasoning.types import Budget
@@ -22,6 +23,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.command()(generate)
 train_app = typer.Typer(help="Train the model through the stages of a GPT assistant.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 
