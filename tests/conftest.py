@@ -43,3 +43,19 @@ def byte_model(tmp_path_factory) -> Path:
     from training.random_model import RandomModelConfig, build
 
     return build(tmp_path_factory.mktemp("bytes"), RandomModelConfig(kind="byte", vocab_size=2048, bos=False))
+
+
+@pytest.fixture(scope="session")
+def random_bpe_model(tmp_path_factory) -> Path:
+    """A random-weight Llama with a Metaspace BPE vocabulary (merged tokens, `▁` space marker)."""
+    from training.random_model import RandomModelConfig, build
+
+    return build(tmp_path_factory.mktemp("bpe"), RandomModelConfig(kind="bpe", vocab_size=4096))
+
+
+@pytest.fixture(scope="session")
+def random_byte_model(tmp_path_factory) -> Path:
+    """A random-weight Llama with a GPT-2 byte-level BPE vocabulary (`Ġ` bytes, partial characters)."""
+    from training.random_model import RandomModelConfig, build
+
+    return build(tmp_path_factory.mktemp("byte"), RandomModelConfig(kind="byte", vocab_size=4096))

@@ -10,7 +10,8 @@ parts of a UTF-8 character), with or without a BOS token.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator
+import itertools
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -45,7 +46,9 @@ def _texts() -> Iterator[str]:
     yield from (Path(__file__).resolve().parent.parent / "README.md").read_text().split("\n\n")
 
 
-def build_tokenizer(cfg: RandomModelConfig) -> PreTrainedTokenizerFast:
+def build_tokenizer(cfg: RandomModelConfig, texts: Iterable[str] = ()) -> PreTrainedTokenizerFast:
+    """`texts`: more training text, for vocabularies larger than ours alone supports (about 3k
+    merges: a 16k vocabulary needs some 10 MB more, such as Python's own sources)."""
     specials = ["<pad>", "<s>", "</s>", "<unk>"] if cfg.bos else ["<pad>", "</s>", "<unk>"]
     if cfg.kind == "bpe":
         core = Tokenizer(models.BPE(unk_token="<unk>"))
@@ -60,7 +63,7 @@ def build_tokenizer(cfg: RandomModelConfig) -> PreTrainedTokenizerFast:
     trainer = trainers.BpeTrainer(
         vocab_size=cfg.vocab_size, special_tokens=specials, initial_alphabet=alphabet, show_progress=False
     )
-    core.train_from_iterator(_texts(), trainer)
+    core.train_from_iterator(itertools.chain(_texts(), texts), trainer)
     return PreTrainedTokenizerFast(
         tokenizer_object=core,
         bos_token="<s>" if cfg.bos else None,
@@ -71,9 +74,9 @@ def build_tokenizer(cfg: RandomModelConfig) -> PreTrainedTokenizerFast:
     )
 
 
-def build(out: Path, cfg: RandomModelConfig = RandomModelConfig()) -> Path:
+def build(out: Path, cfg: RandomModelConfig = RandomModelConfig(), texts: Iterable[str] = ()) -> Path:
     """Write a random-weight LlamaForCausalLM and its trained tokenizer to `out` (save_pretrained)."""
-    tokenizer = build_tokenizer(cfg)
+    tokenizer = build_tokenizer(cfg, texts)
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=cfg.dim,

@@ -8,12 +8,13 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import torch
 
-from reasoning.constraint import LineConstraint
+from reasoning.constraints import Compiler, GuideProcessor, is_constraint, is_output_type, settle
 from reasoning.engine import Engine
 from reasoning.errors import BadInput, ModelNotFound
 from reasoning.protocols import Capabilities, Grammar
@@ -88,6 +89,7 @@ class HFModel:
         self.tokenizer = tokenizer
         self.path = path
         self.engine = Engine(model, tokenizer)
+        self.constraints = Compiler(tokenizer)  # compiled constraints, cached for this tokenizer
         self._fingerprint: str | None = None
         self._lock = threading.RLock()
 
@@ -173,11 +175,28 @@ class HFModel:
         seed: int = 0,
         constraint: Any = None,
     ) -> list[list[Completion]]:
-        if isinstance(constraint, Grammar) or (isinstance(constraint, (list, tuple)) and constraint):
-            # an output type (one grammar, or one per prompt): build its logits processor for this call
-            reps = 1 if params.temperature == 0 else n  # the engine decodes a greedy prompt once
-            constraint = LineConstraint(constraint, self.tokenizer, reps)
-        return self.engine.generate(prompts, params, n=n, seed=seed, constraint=constraint)
+        """`constraint`: None; one output type (Regex, JsonSchema, Choice or a line Grammar) for
+        every prompt; a list of one per prompt; or a logits processor of the engine's interface.
+        Output types are given no stop strings (they say themselves where the text ends); see
+        reasoning.constraints.finish for what finish_reason means under a constraint."""
+        per_prompt = constraint if isinstance(constraint, (list, tuple)) else [constraint] * len(prompts)
+        if constraint is None or not per_prompt or not all(is_constraint(c) for c in per_prompt):
+            if isinstance(constraint, (list, tuple)) and constraint:
+                raise BadInput("a list constraint must hold one Regex, JsonSchema, Choice or Grammar per prompt")
+            return self.engine.generate(prompts, params, n=n, seed=seed, constraint=constraint)
+        if len(per_prompt) != len(prompts):
+            raise BadInput(f"got {len(per_prompt)} constraints for {len(prompts)} prompts")
+        typed = [is_output_type(c) for c in per_prompt]
+        if any(typed):
+            if params.stop and not all(typed):
+                raise BadInput("stop strings cannot be mixed with output types: constrain these prompts in separate calls")
+            params = replace(params, stop=())
+        guides = [self.constraints.guide(c, params.stop) for c in per_prompt]
+        reps = 1 if params.temperature == 0 else n  # the engine decodes a greedy prompt once
+        processor = GuideProcessor(guides, reps, self.constraints.vocab.size)
+        out = self.engine.generate(prompts, params, n=n, seed=seed, constraint=processor)
+        vocab = self.constraints.vocab
+        return [[settle(c, g, vocab, exact) for c in row] for row, g, exact in zip(out, guides, typed)]
 
     @_serialized
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:

@@ -13,6 +13,7 @@ from rich.console import Console
 from reasoning.backends.spec import ModelSpec
 from reasoning.cli import options
 from reasoning.cli.serve import serve
+from reasoning.cli.generate import generate
 from reasoning.errors import ReasonError
 from reasoning.settings import parse_pairs
 from reasoning.types import Budget
@@ -24,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.command()(generate)
 train_app = typer.Typer(help="Train the model through the stages of a GPT assistant.", no_args_is_help=True)
 app.add_typer(train_app, name="train")
 app.command()(serve)
