@@ -189,6 +189,9 @@ def markdown(
     for key in ("task", "split", "model", "model_load_seconds", "machine", "torch", "started", "seed"):
         if key in meta:
             lines.append(f"- **{key.replace('_', ' ')}**: `{meta[key]}`")
+    tasks = list(dict.fromkeys(run["task"] for run in meta.get("runs", [])))
+    if tasks:
+        lines.append(f"- **task**: {', '.join(f'`{t}`' for t in tasks)}")
     for run in meta.get("runs", []):
         lines.append(f"- **run** `{run['command']}`: split {run['split']}, model {model_label(run['model'])}, "
                      f"reason {run['version']}, seed {run['seed']}, torch {run['torch']}, {run['machine']}, "
