@@ -43,7 +43,8 @@ class Capabilities:
     label_logprobs: bool = True  # log-probabilities of given labels after each prompt (value prompts)
     n: bool = True  # n samples per prompt in one request (else the backend sends n requests)
     seeds: bool = True  # a seed fixes the samples (a server may only do its best)
-    constraints: bool = True  # grammar-constrained decoding (generate's `constraint`)
+    constraints: bool = True  # decoding held to a task's line grammar (generate's `constraint`); output types
+    # (Regex, JsonSchema, Choice) also reach servers that take vLLM's guided_* fields (reason generate --backend openai)
 
 
 def capabilities(model: Any) -> Capabilities:

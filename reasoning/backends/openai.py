@@ -300,7 +300,7 @@ class OpenAIModel:
         engine decodes a greedy prompt once). Token counts come from the server's usage."""
         if n < 1:
             raise BadInput(f"n must be >= 1, got {n}")
-        guided = _guided(constraint) if constraint is not None else {}
+        guided, obeys = _guided(constraint, self.server.api) if constraint is not None else ({}, None)
         prompts = list(prompts)
         if not prompts:
             return []
@@ -321,7 +321,20 @@ class OpenAIModel:
         for b, row in enumerate(rows):
             row = [replace(c, prompt_tokens=counted[b]) for c in row]
             out.append(row * n if reps == 1 else row)
+        if obeys is not None:
+            self._check_guided(out, obeys, guided)
         return out
+
+    def _check_guided(self, rows: list[list[Completion]], obeys: Callable[[str], bool], fields: dict[str, Any]) -> None:
+        """A server that ignores the guided-decoding fields must not pass unconstrained text off
+        as constrained: every completion that says it finished must obey the constraint."""
+        for row in rows:
+            for c in row:
+                if c.finish_reason == "stop" and not obeys(c.text):
+                    raise BackendError(
+                        f"the server at {self.base_url} does not follow {', '.join(fields)}: it returned {c.text[:60]!r}, "
+                        "which the constraint does not allow"
+                    )
 
     def _plan(self, B: int, reps: int, seed: int) -> list[_Job]:
         """The requests of one call: as few as the server allows (a list of prompts, n choices)."""
@@ -505,12 +518,43 @@ class _Missing(Exception):
     """The server has no such endpoint (404 or 405)."""
 
 
-def _guided(constraint: Any) -> dict[str, Any]:
-    """The request fields that make the server follow a constraint.
+def _guided(constraint: Any, api: str) -> tuple[dict[str, Any], Callable[[str], bool]]:
+    """(the request fields that ask the server for `constraint`, a check that a returned text
+    obeys it). Regex, JSON schema and choice go as vLLM's guided_regex / guided_json /
+    guided_choice (a JSON schema to a chat-only server as OpenAI's response_format); a task's
+    line grammar has no wire form and is refused."""
+    import json
+    import re
 
-    HOOK(issue 10): when `reasoning.constraints.to_request(constraint)` lands on main (vLLM's
-    guided_regex / guided_json / guided_choice fields), return it here and declare
-    `constraints=True` in capabilities() for servers that honour it."""
-    raise BadInput(
-        "the openai backend cannot forward constraints yet: run unconstrained (--set constrained=false) or use --backend hf"
-    )
+    from reasoning.constraints import JsonSchema, Regex, is_constraint, is_output_type, to_request
+
+    if not is_output_type(constraint):
+        what = "a task's line grammar" if is_constraint(constraint) else f"a {type(constraint).__name__}"
+        raise BadInput(
+            f"{what} cannot be sent to a server (only a regex, a JSON schema or a choice can): "
+            "run unconstrained (--set constrained=false) or use --backend hf"
+        )
+    if api == "chat" and isinstance(constraint, JsonSchema):
+        fields = {"response_format": {"type": "json_schema", "json_schema": {"name": "output", "schema": constraint.as_dict()}}}
+    else:
+        fields = to_request(constraint)
+    if isinstance(constraint, JsonSchema):
+        import jsonschema
+
+        validator = jsonschema.validators.validator_for(constraint.as_dict())(constraint.as_dict())
+
+        def obeys(text: str) -> bool:
+            try:
+                return validator.is_valid(json.loads(text))
+            except ValueError:
+                return False
+
+        return fields, obeys
+    if isinstance(constraint, Regex):
+        try:
+            pattern = re.compile(constraint.pattern)
+        except re.error:  # Rust syntax Python lacks: the server's word is taken
+            return fields, lambda text: True
+        return fields, lambda text: pattern.fullmatch(text) is not None
+    options = set(constraint.options)
+    return fields, lambda text: text in options

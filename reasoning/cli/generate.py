@@ -10,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from reasoning.backends.spec import ModelSpec
 from reasoning.cli import options
 from reasoning.errors import BadInput
 
@@ -30,14 +31,15 @@ def output_type(regex: str | None, json_schema: Path | None, choice: str | None)
     return None
 
 
+@options.with_model
 def generate(
     prompt: Annotated[str, typer.Argument(help='The prompt, e.g. "Answer:".')],
+    spec: ModelSpec,
     regex: Annotated[Optional[str], typer.Option("--regex", help="Each completion fully matches this regex.")] = None,
     json_schema: Annotated[
         Optional[Path], typer.Option("--json-schema", help="Each completion is JSON valid under this schema file.")
     ] = None,
     choice: Annotated[Optional[str], typer.Option("--choice", help="Each completion is one of these (a,b,c).")] = None,
-    model: options.Model = None,
     n: Annotated[int, typer.Option("-n", "--n", help="Completions, sampled from one prefill.")] = 1,
     max_tokens: Annotated[int, typer.Option("--max-tokens", help="Most tokens per completion.")] = 128,
     temperature: Annotated[float, typer.Option("--temperature", help="0 is greedy.")] = 1.0,
@@ -47,11 +49,14 @@ def generate(
     """Sample n completions of a prompt; with a constraint, each is held to it, and one that runs
     out of tokens before it is complete says so (finish_reason "length", never "stop")."""
     from reasoning.cli.models import load_model
+    from reasoning.constraints import RegexGuide
     from reasoning.types import SamplingParams
 
     constraint = output_type(regex, json_schema, choice)
+    if constraint is not None:
+        RegexGuide.check(constraint.regex())  # a bad regex or schema fails before a model loads
     params = SamplingParams(temperature=temperature, max_new_tokens=max_tokens)
-    lm, _, _ = load_model(model)
+    lm, _, _ = load_model(spec)
     start = time.monotonic()
     completions = lm.generate([prompt], params, n=n, seed=seed, constraint=constraint)[0]
     seconds = time.monotonic() - start

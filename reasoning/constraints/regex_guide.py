@@ -33,6 +33,17 @@ class RegexGuide:
         except (ValueError, TypeError) as e:
             raise BadInput(_explain(pattern, str(e))) from e
 
+    @staticmethod
+    def check(pattern: str) -> None:
+        """BadInput, as compile() would give it, if `pattern` cannot become an automaton at all,
+        found without a model: over a vocabulary of the 256 single bytes, which can write anything."""
+        from outlines_core import Index, Vocabulary
+
+        try:
+            Index(pattern, Vocabulary(256, {bytes([b]): [b] for b in range(256)}))
+        except (ValueError, TypeError) as e:
+            raise BadInput(_explain(pattern, str(e))) from e
+
     def next(self, state: int, token: int) -> int:
         if state == LOST:
             return LOST

@@ -22,7 +22,7 @@ async def create(service: Service, raw: bytes) -> dict[str, Any] | StreamingResp
     max_tokens = service.max_tokens([prompt], req.max_completion_tokens or req.max_tokens)
     service.check([prompt], n, max_tokens)
     params = service.params(req, max_tokens)
-    constraint = request_constraint(body, service.tokenizer, 1 if params.temperature == 0 else n)
+    constraint = request_constraint(body)
     top = (req.top_logprobs or 0) if req.logprobs else 0
     outs = (await service.generate([prompt], params, n, req.seed, top, constraint))[0]
 

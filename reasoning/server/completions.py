@@ -32,7 +32,7 @@ async def create(service: Service, raw: bytes) -> dict[str, Any] | StreamingResp
     max_tokens = 16 if req.max_tokens is None else req.max_tokens
     service.check(prompts, n, max_tokens)
     params = service.params(req, max_tokens)
-    constraint = request_constraint(body, service.tokenizer, 1 if params.temperature == 0 else n)
+    constraint = request_constraint(body)
     top = req.logprobs or 0
     generated = service.generate(prompts, params, n, req.seed, top, constraint)
     if req.echo and req.logprobs is not None:

@@ -1,19 +1,18 @@
-"""Guided decoding for a request: THE one place a request's constraint is built.
+"""Guided decoding for a request: THE one place a request's constraint is read.
 
 The fields are vLLM's and OpenAI's: `response_format` (json_object / json_schema), `guided_regex`,
-`guided_json`, `guided_choice`, `guided_grammar`. Whatever `request_constraint` returns is handed
-to `Engine.generate_ids(..., constraint=...)` for that request alone (a constrained request is
-never merged into another request's batch, since a logits processor keeps per-row state).
-
-Until `reasoning.constraints.from_request(body)` lands, any of these fields is refused with a 400
-that says so. Wiring it in: replace the `raise` below with the processor built from
-`from_request(body)` for this tokenizer (and `reps` rows per prompt, as the Engine orders them).
+`guided_json`, `guided_choice` (read by reasoning.constraints.from_request). The output type found
+is compiled by the Service once per constraint (cached) and applied to that request alone: a
+constrained request is never merged into another request's batch, since its logits processor keeps
+per-row state. `guided_grammar` (vLLM's EBNF grammars) is refused with a 400.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from reasoning.constraints import OutputType, from_request
+from reasoning.errors import ReasonError
 from reasoning.server.errors import bad_request
 
 GUIDED_FIELDS = ("response_format", "guided_regex", "guided_json", "guided_choice", "guided_grammar")
@@ -28,12 +27,16 @@ def requested(body: dict[str, Any]) -> list[str]:
     return fields
 
 
-def request_constraint(body: dict[str, Any], tokenizer: Any, reps: int) -> Any | None:
-    """The logits processor a request asks for, or None when it asks for none."""
+def request_constraint(body: dict[str, Any]) -> OutputType | None:
+    """The output type a request asks for, or None; a 400 naming the field if it is malformed,
+    asks for more than one, or asks for a grammar."""
     fields = requested(body)
     if not fields:
         return None
-    # --- guided decoding hook: build the constraint from reasoning.constraints.from_request(body) here ---
-    raise bad_request(
-        f"{', '.join(fields)}: guided decoding is not supported by this server yet", fields[0], "unsupported_parameter"
-    )
+    if "guided_grammar" in fields:
+        raise bad_request("guided_grammar: grammars are not supported; use guided_regex, guided_json or guided_choice",
+                          "guided_grammar", "unsupported_parameter")  # fmt: skip
+    try:
+        return from_request(body)
+    except ReasonError as e:
+        raise bad_request(str(e), fields[0]) from None

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reasoning.constraints import Compiler, Guide, GuideProcessor, OutputType, settle
 from reasoning.errors import ReasonError
 from reasoning.server.batcher import BatchConfig, Batcher, Generate, Score, Scored
 from reasoning.server.errors import APIError, bad_request
@@ -39,6 +41,8 @@ class Service:
         self.prompts = Prompts(self.tokenizer, self.context, model.render_chat)
         self.text = TokenText(self.tokenizer)
         self.batcher = Batcher(self.engine, config.batch)
+        self.constraints = Compiler(self.tokenizer)  # guided decoding: each constraint compiled once
+        self._compiling = threading.Lock()
         self.created = int(time.time())
 
     # -- requests ------------------------------------------------------------------------------
@@ -87,11 +91,28 @@ class Service:
 
     # -- model calls (through the batcher) ---------------------------------------------------------
     async def generate(
-        self, prompts: Sequence[Prompt], params: SamplingParams, n: int, seed: int | None, top: int, constraint: Any
-    ) -> list[list[Completion]]:
-        if params.max_new_tokens == 0 and constraint is None:
-            return [[Completion("", 0, 0.0, "length") for _ in range(n)] for _ in prompts]
-        return await self._run(Generate([list(p.ids) for p in prompts], params, n, seed, top, constraint))
+        self, prompts: Sequence[Prompt], params: SamplingParams, n: int, seed: int | None, top: int,
+        constraint: OutputType | None,
+    ) -> list[list[Completion]]:  # fmt: skip
+        """n completions per prompt; with a constraint, each held to it (a processor for this
+        request alone) and its finish reason made honest (reasoning.constraints.finish)."""
+        if constraint is None:
+            if params.max_new_tokens == 0:
+                return [[Completion("", 0, 0.0, "length") for _ in range(n)] for _ in prompts]
+            return await self._run(Generate([list(p.ids) for p in prompts], params, n, seed, top, None))
+        guide = await asyncio.to_thread(self._guide, constraint)
+        reps = 1 if params.temperature == 0 else n  # the engine decodes a greedy prompt once
+        processor = GuideProcessor([guide] * len(prompts), reps, self.constraints.vocab.size)
+        outs = await self._run(Generate([list(p.ids) for p in prompts], params, n, seed, top, processor))
+        return [[settle(c, guide, self.constraints.vocab, exact_text=True) for c in row] for row in outs]
+
+    def _guide(self, constraint: OutputType) -> Guide:
+        """The compiled constraint (off the event loop: a first JSON schema may take a while)."""
+        with self._compiling:
+            try:
+                return self.constraints.guide(constraint)
+            except ReasonError as e:
+                raise bad_request(str(e), "guided_decoding") from None
 
     async def score(self, prompts: Sequence[Prompt], top: int) -> list[Scored]:
         return await self._run(Score([list(p.ids) for p in prompts], min(top, MAX_TOP_LOGPROBS)))

@@ -24,6 +24,24 @@ def test_regex_on_the_shipped_model_gives_n_full_matches():
     assert all(re.fullmatch("[0-9]{1,3}", c["text"]) and c["finish_reason"] == "stop" for c in rows)
 
 
+SCHEMA = {
+    "type": "object",
+    "properties": {"kind": {"enum": ["a", "b"]}, "when": {"type": "string", "format": "date"}, "n": {"type": "integer"}},
+    "required": ["kind", "when", "n"],
+}
+
+
+def test_json_schema_on_the_shipped_model_validates(tmp_path):
+    path = tmp_path / "schema.json"
+    path.write_text(json.dumps(SCHEMA))
+    rows = completions(reason("generate", "Input:", "--json-schema", str(path), "-n", "3", "--max-tokens", "200", "--json"))
+    assert len(rows) == 3
+    for c in rows:
+        assert c["finish_reason"] == "stop", c
+        jsonschema.validate(json.loads(c["text"]), SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+
+@pytest.mark.slow
 def test_json_schema_and_choice_on_a_random_bpe_model(tmp_path, random_bpe_model):
     schema = {
         "type": "object",
@@ -56,7 +74,7 @@ def test_plain_output_shows_each_completion():
         (["--json-schema", "BADSCHEMA"], "'minimum'"),
         (["--regex", "a", "--choice", "a,b"], "at most one"),
         (["--choice", "a,,b"], "none of them empty"),
-        (["--regex", "a", "-n", "0"], "n must be"),
+        (["--regex", "a", "--temperature", "-1"], "temperature"),
     ],
 )
 def test_what_cannot_be_compiled_is_one_line_and_exit_2(tmp_path, args, message):

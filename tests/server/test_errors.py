@@ -60,8 +60,12 @@ def assert_error(r: httpx.Response, status: int, code: str | None = None) -> dic
         ({**GOOD, "n": 100, "prompt": [PROMPT] * 3}, "invalid_value"),
         ({**GOOD, "suffix": "x"}, "unsupported_parameter"),
         ({**GOOD, "presence_penalty": 1.0}, "unsupported_parameter"),
-        ({**GOOD, "guided_regex": "[0-9]+"}, "unsupported_parameter"),
-        ({**GOOD, "response_format": {"type": "json_object"}}, "unsupported_parameter"),
+        ({**GOOD, "guided_grammar": "root ::= [0-9]+"}, "unsupported_parameter"),
+        ({**GOOD, "guided_regex": 5}, "invalid_value"),
+        ({**GOOD, "guided_regex": "[0-9"}, "invalid_value"),
+        ({**GOOD, "guided_regex": "[0-9]+", "guided_choice": ["a"]}, "invalid_value"),
+        ({**GOOD, "response_format": {"type": "xml"}}, "invalid_value"),
+        ({**GOOD, "guided_json": {"type": "object", "properties": {"a": {"type": "string", "minLength": 5, "maxLength": 2}}}}, "invalid_value"),
     ],
 )
 def test_bad_completion_requests_get_400(http, body, code):
@@ -79,7 +83,8 @@ def test_bad_completion_requests_get_400(http, body, code):
         ({**CHAT, "max_tokens": 0}, "invalid_value"),
         ({**CHAT, "top_logprobs": 21, "logprobs": True}, "invalid_value"),
         ({**CHAT, "tools": [{"type": "function"}]}, "unsupported_parameter"),
-        ({**CHAT, "guided_choice": ["a", "b"]}, "unsupported_parameter"),
+        ({**CHAT, "guided_choice": "a,b"}, "invalid_value"),
+        ({**CHAT, "response_format": {"type": "json_schema"}}, "invalid_value"),
     ],
 )
 def test_bad_chat_requests_get_400(http, body, code):

@@ -137,7 +137,7 @@ def test_refusals_name_the_cause():
         with pytest.raises(BadInput, match="does not serve 'other'; it serves fake-model"):
             connect(server, model_name="other")
         model = connect(server)
-        with pytest.raises(BadInput, match="cannot forward constraints"):
+        with pytest.raises(BadInput, match="cannot be sent to a server"):
             model.generate(["x"], GREEDY, constraint=object())
     with FakeOpenAIServer(Behaviour(echo=False)) as server:
         with pytest.raises(BadInput, match="refused the request \\(400\\): echo is not supported"):
