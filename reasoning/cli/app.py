@@ -117,13 +117,16 @@ def report(directory: Annotated[Path, typer.Argument(help="A bench output direct
     write(directory)
 
 
-def _train_stage(stage: str, out: Path, quick: bool, init: Path | None = None) -> Path:
+def _train_stage(stage: str, out: Path, quick: bool, init: Path | None = None, steps: int | None = None) -> Path:
     """Run one stage on every task of its corpus mixture (cfg.corpus, by task name)."""
+    from dataclasses import replace
+
     from tasks import get_task
     from training import pretrain, rl, sft
 
     module = {"pretrain": pretrain, "sft": sft, "rl": rl}[stage]
     cfg = module.StageConfig.quick() if quick else module.StageConfig()
+    cfg = cfg if steps is None else replace(cfg, steps=steps)
     tasks = [get_task(name) for name in cfg.corpus.names()]
     if stage == "pretrain":
         return pretrain.pretrain(cfg, out, tasks)
@@ -132,9 +135,11 @@ def _train_stage(stage: str, out: Path, quick: bool, init: Path | None = None) -
 
 
 @train_app.command("pretrain")
-def train_pretrain(out: options.Out = Path("checkpoints/pretrain"), quick: options.Quick = False) -> None:
+def train_pretrain(
+    out: options.Out = Path("checkpoints/pretrain"), quick: options.Quick = False, steps: options.Steps = None
+) -> None:
     """Stage 1: next-token prediction on documents of worked problems of every task in the mixture."""
-    print(_train_stage("pretrain", out, quick))
+    print(_train_stage("pretrain", out, quick, steps=steps))
 
 
 @train_app.command("sft")
@@ -142,9 +147,10 @@ def train_sft(
     out: options.Out = Path("checkpoints/sft"),
     init: Annotated[Path, typer.Option("--init", help="Pretrained model directory.")] = Path("checkpoints/pretrain"),
     quick: options.Quick = False,
+    steps: options.Steps = None,
 ) -> None:
     """Stage 2: supervised fine-tuning on prompt/response pairs (loss on the response)."""
-    print(_train_stage("sft", out, quick, init))
+    print(_train_stage("sft", out, quick, init, steps))
 
 
 @train_app.command("rl")
@@ -152,9 +158,10 @@ def train_rl(
     out: options.Out = Path("checkpoints/rl"),
     init: Annotated[Path, typer.Option("--init", help="Fine-tuned (sft) model directory.")] = Path("checkpoints/sft"),
     quick: options.Quick = False,
+    steps: options.Steps = None,
 ) -> None:
     """Stage 4: policy gradient on train problems, rewarded by the task's verifier, KL-leashed to --init."""
-    print(_train_stage("rl", out, quick, init))
+    print(_train_stage("rl", out, quick, init, steps))
 
 
 @train_app.command("all")

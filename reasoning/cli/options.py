@@ -39,6 +39,9 @@ Search = Annotated[
 ]
 Quick = Annotated[bool, typer.Option("--quick", help="A seconds-long smoke run with a tiny model.")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]
+Steps = Annotated[
+    Optional[int], typer.Option("--steps", min=1, help="Optimizer steps (default: the stage's own; the schedule follows).")
+]
 
 _PANEL = "Model"
 Model = Annotated[
