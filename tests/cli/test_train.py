@@ -1,0 +1,17 @@
+"""`reason train` options: --steps replaces the stage's step count (and its schedule follows)."""
+
+import json
+
+from tests.conftest import reason
+
+
+def test_steps_sets_the_number_of_optimizer_steps(tmp_path):
+    out = tmp_path / "pre"
+    reason("train", "pretrain", "--quick", "--steps", "3", "--out", str(out), check=True)
+    log = json.loads((out / "train_log.json").read_text())
+    assert log["steps"] == 3 and log["config"]["steps"] == 3 and len(log["loss_history"]) >= 1
+
+
+def test_steps_below_one_is_refused(tmp_path):
+    done = reason("train", "pretrain", "--quick", "--steps", "0", "--out", str(tmp_path / "pre"))
+    assert done.returncode == 2 and "steps" in done.stderr and "Traceback" not in done.stderr
