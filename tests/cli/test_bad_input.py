@@ -1,14 +1,14 @@
 """Bad input ends in one clear line on stderr and exit code 2, never a traceback."""
 
+import sys
+
 import pytest
 
+from reasoning.cli.app import main
 from tests.conftest import reason
 from tests.fake_openai import free_port
 
-
-@pytest.mark.parametrize(
-    "args, message",
-    [
+CASES = [
         (["solve", "4 9 x 13"], "four whole numbers"),
         (["solve", "4 9 10"], "four whole numbers"),
         (["solve", "4 9 10 13", "--strategy", "magic"], "unknown strategy 'magic'"),
@@ -47,16 +47,36 @@ from tests.fake_openai import free_port
         (["solve", "123 * 45", "--task", "arithmetic"], "at most two digits"),
         (["bench", "--out", "OUT", "--task", "arithmetic", "--strategy", "cot,tot"], "tot needs the search role"),
         (["solve", "4 9 10 13", "--task", "nosuchmodule:Task"], "cannot import task module 'nosuchmodule'"),
-    ],
-)
-def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message):
+]
+
+
+def concrete(args, tmp_path):
     args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
-    args = [f"http://127.0.0.1:{free_port()}/v1" if a == "BADURL" else a for a in args]  # nothing listens there
-    done = reason(*args, cwd=tmp_path)
-    assert done.returncode == 2, done.stderr
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and message in lines[0], done.stderr
+    return [f"http://127.0.0.1:{free_port()}/v1" if a == "BADURL" else a for a in args]  # nothing listens there
+
+
+def assert_one_line(code, stderr, message):
+    assert code == 2, stderr
+    assert "Traceback" not in stderr
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], stderr
+
+
+@pytest.mark.parametrize("args, message", CASES)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, capsys, args, message):
+    """The console entry point, in this process (an exception it lets through fails the test)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", ["reason", *concrete(args, tmp_path)])
+    with pytest.raises(SystemExit) as done:
+        main()
+    assert_one_line(done.value.code, capsys.readouterr().err, message)
+
+
+@pytest.mark.parametrize("args, message", [CASES[0], CASES[7], CASES[16], CASES[22], CASES[24], CASES[29]])
+def test_bad_input_from_a_real_process(tmp_path, args, message):
+    """Some of the same cases as a user meets them: `reason` in its own process."""
+    done = reason(*concrete(args, tmp_path), cwd=tmp_path)
+    assert_one_line(done.returncode, done.stderr, message)
 
 
 def test_bad_problems_file_names_lines_and_runs_nothing(tmp_path):

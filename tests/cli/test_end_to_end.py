@@ -24,7 +24,9 @@ def test_training_wrote_loadable_checkpoints(tiny_model):
     assert pre["loss_history"][-1][1] < pre["loss_history"][0][1]  # it learned something
 
 
-@pytest.mark.parametrize("strategy", ["io", "cot", "sc", "tot"])
+@pytest.mark.parametrize(
+    "strategy", [pytest.param("io", marks=pytest.mark.slow), "cot", pytest.param("sc", marks=pytest.mark.slow), "tot"]
+)
 def test_solve_json_on_a_real_model(tiny_model, strategy):
     done = reason("solve", "4 9 10 13", "--strategy", strategy, "--model", str(tiny_model), "--json",
                   "--budget", "3calls", check=True)
@@ -35,6 +37,7 @@ def test_solve_json_on_a_real_model(tiny_model, strategy):
     assert isinstance(record["correct"], bool)
 
 
+@pytest.mark.slow
 def test_same_seed_same_answer_and_tree_saved(tiny_model, tmp_path):
     args = ("solve", "1 2 3 4", "--strategy", "tot", "--search", "mcts", "--model", str(tiny_model),
             "--json", "--budget", "4calls", "--set", "temperature=1.0")
@@ -45,6 +48,7 @@ def test_same_seed_same_answer_and_tree_saved(tiny_model, tmp_path):
     assert tree["nodes"][0]["text"] == "1 2 3 4"
 
 
+@pytest.mark.slow
 def test_show_tree_draws_the_search_tree():
     """The shipped model's tree for 4 9 10 13: root, children as `a op b = c (left: ...)` thoughts
     with values, and the path to the answer drawn under them."""
@@ -106,6 +110,7 @@ def test_bench_survives_kill_9_and_resumes(tiny_model, tmp_path):
     assert again.returncode == 0 and "accuracy" in again.stdout
 
 
+@pytest.mark.slow
 def test_a_second_model_on_the_same_out_is_refused_before_it_writes(tiny_model, tmp_path):
     """As a new user would: the same bench with the shipped model, then with another model on the
     same --out. The second run names the difference, exits 2 and leaves every file as it was."""

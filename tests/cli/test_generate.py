@@ -59,6 +59,7 @@ def test_json_schema_and_choice_on_a_random_bpe_model(tmp_path, random_bpe_model
     assert all(c["text"] in {"red", "green", "blue"} and c["finish_reason"] == "stop" for c in rows)
 
 
+@pytest.mark.slow
 def test_plain_output_shows_each_completion():
     done = reason("generate", "Answer:", "--choice", "yes,no", "-n", "2", "--temperature", "0")
     assert done.returncode == 0, done.stderr

@@ -25,7 +25,7 @@ def countdown_ok(answer, numbers, target):
 
 
 @pytest.mark.parametrize(
-    "strategy, budget", [("cot", "unlimited"), ("tot", "3calls"), pytest.param("sc", "2calls", marks=pytest.mark.slow)]
+    "strategy, budget", [pytest.param("cot", "unlimited", marks=pytest.mark.slow), ("tot", "3calls"), pytest.param("sc", "2calls", marks=pytest.mark.slow)]
 )
 def test_countdown_solve(strategy, budget):
     done = reason("solve", "96 7 37 74 -> 55", "--task", "countdown", "--strategy", strategy, "--budget", budget,
@@ -52,6 +52,7 @@ def test_arithmetic_solve(strategy):
         assert record["answer"] is not None and record["answer"].lstrip("-").isdigit()
 
 
+@pytest.mark.slow
 def test_arithmetic_has_no_search_role():
     done = reason("solve", "98 + 45", "--task", "arithmetic", "--strategy", "tot")
     assert done.returncode == 2 and "Traceback" not in done.stderr
@@ -59,7 +60,7 @@ def test_arithmetic_has_no_search_role():
 
 
 @pytest.mark.parametrize(
-    "task, split", [("countdown", "val"), ("arithmetic", "test"), pytest.param("game24", "val", marks=pytest.mark.slow)]
+    "task, split", [pytest.param("countdown", "val", marks=pytest.mark.slow), ("arithmetic", "test"), pytest.param("game24", "val", marks=pytest.mark.slow)]
 )
 def test_bench_and_report_per_task(task, split, tmp_path):
     out = tmp_path / task

@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
+
 from tests.conftest import reason
 
 
+@pytest.mark.slow
 def test_steps_sets_the_number_of_optimizer_steps(tmp_path):
     out = tmp_path / "pre"
     reason("train", "pretrain", "--quick", "--steps", "3", "--out", str(out), check=True)

@@ -25,7 +25,7 @@ def user_dir(tmp_path_factory):
     return out
 
 
-@pytest.mark.parametrize("task", ["mytasks:Sum", "sum"])  # by import path, by entry point
+@pytest.mark.parametrize("task", [pytest.param("mytasks:Sum", marks=pytest.mark.slow), "sum"])  # by import path, by entry point
 def test_solve_a_user_task_with_the_shipped_model(user_dir, task):
     done = reason("solve", "3 40 5", "--task", task, "--strategy", "cot", "--json", cwd=user_dir, path=(user_dir,), check=True)
     record = json.loads(done.stdout)
@@ -52,6 +52,7 @@ def test_bench_and_report_on_a_user_task(user_dir, tmp_path):
     assert (out / "accuracy_vs_time.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_tot_on_a_user_task_names_the_missing_role(user_dir):
     done = reason("solve", "3 40 5", "--task", "mytasks:Sum", "--strategy", "tot", cwd=user_dir, path=(user_dir,))
     assert done.returncode == 2 and "Traceback" not in done.stderr

@@ -79,6 +79,7 @@ def test_no_val_or_test_arithmetic_problem_in_the_default_corpus():
     assert not material.propose and not material.value and not material.step  # no search role: io and cot only
 
 
+@pytest.mark.slow
 def test_the_mixture_is_every_part_shuffled_together():
     tasks, mix = [Game24(), Countdown(), Arithmetic()], Mixture.quick()
     assert mix.names() == ("game24", "countdown", "arithmetic")
