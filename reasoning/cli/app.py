@@ -44,7 +44,7 @@ def solve(
     problem: Annotated[str, typer.Argument(help='The problem, e.g. "4 9 10 13".')],
     spec: ModelSpec,
     task: options.Task = "game24",
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="io, cot, sc or tot.")] = "cot",
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="io, cot, sc, tot or bon.")] = "cot",
     seed: options.Seed = 0,
     budget: Annotated[str, typer.Option("--budget", "-b", help="10s, 500tok, 20calls or 10s+20calls.")] = "unlimited",
     settings: options.Settings = None,
