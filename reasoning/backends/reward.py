@@ -40,24 +40,36 @@ def encode(tokenizer: Any, texts: Sequence[str]) -> list[list[int]]:
     return [bos + list(ids) for ids in tokenizer(list(texts), add_special_tokens=False)["input_ids"]]
 
 
-def padded(rows: Sequence[Sequence[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(ids (B, T) right-padded, lengths (B,)). Right padding: under the causal mask no real
-    token sees a pad, so no attention mask is needed."""
+def pad_id(tokenizer: Any) -> int:
+    """The id rows are padded with (the pad token, else EOS, else 0)."""
+    for t in (tokenizer.pad_token_id, tokenizer.eos_token_id):
+        if t is not None:
+            return t
+    return 0
+
+
+def padded(rows: Sequence[Sequence[int]], pad: int) -> torch.Tensor:
+    """(B, T) ids, right-padded with `pad`. Under the causal mask no real token sees a pad, so no
+    attention mask is needed, and the model pools each row at its last token that is not `pad`."""
     T = max(len(r) for r in rows)
-    ids = torch.full((len(rows), T), pad_id, dtype=torch.long)  # (B, T)
+    ids = torch.full((len(rows), T), pad, dtype=torch.long)  # (B, T)
     for b, r in enumerate(rows):
         ids[b, : len(r)] = torch.tensor(r, dtype=torch.long)
-    return ids, torch.tensor([len(r) for r in rows], dtype=torch.long)
+    return ids
 
 
-def pooled_scores(model: torch.nn.Module, ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
-    """The score of each row at its last real token: (B,). `model` is a *ForSequenceClassification;
-    we pool by length ourselves (its own forward finds the last non-pad id, which fails for a
-    tokenizer whose pad is another special token the text may hold)."""
-    trunk = getattr(model, model.base_model_prefix)
-    hidden = trunk(input_ids=ids).last_hidden_state  # (B, T, D), after the final norm
-    last = hidden[torch.arange(len(ids)), lengths - 1]  # (B, D)
-    return model.score(last).squeeze(-1).float()  # (B,)
+def scores(net: torch.nn.Module, ids: torch.Tensor) -> torch.Tensor:
+    """Each row's score: (B,). `net` is a one-label *ForSequenceClassification (or its
+    DistributedDataParallel wrapper), whose forward applies the head to the trunk's last hidden
+    state (after the final norm) at each row's last token that is not the config's pad id."""
+    return net(input_ids=ids).logits[:, 0].float()  # (B,)
+
+
+def with_pad(model: torch.nn.Module, tokenizer: Any) -> torch.nn.Module:
+    """The model with its config's pad id set to the one rows are padded with (the head pools at
+    each row's last token that is not it)."""
+    model.config.pad_token_id = pad_id(tokenizer)
+    return model
 
 
 class RewardModel:
@@ -65,11 +77,10 @@ class RewardModel:
     pass (in chunks of `max_batch` rows); safe to call from several threads (one at a time)."""
 
     def __init__(self, model: torch.nn.Module, tokenizer: Any, path: Path | None = None, max_batch: int = 256) -> None:
-        self.model = model.eval()
+        self.model = with_pad(model, tokenizer).eval()
         self.tokenizer = tokenizer
         self.path = path
         self.max_batch = max_batch
-        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
         self._fingerprint: str | None = None
         self._lock = threading.Lock()
 
@@ -114,17 +125,14 @@ class RewardModel:
             if limit is not None and max(map(len, rows)) > limit:
                 raise BadInput(f"a text of {max(map(len, rows))} tokens is longer than the reward model reads ({limit})")
             device = next(self.model.parameters()).device
-            out: list[float] = []
             order = sorted(range(len(rows)), key=lambda i: len(rows[i]))  # similar lengths pad little
-            scores = [0.0] * len(rows)
-            for s in range(0, len(order), self.max_batch):
-                chunk = order[s : s + self.max_batch]
-                ids, lengths = padded([rows[i] for i in chunk], self.pad_id)  # (B, T), (B,)
-                values = pooled_scores(self.model, ids.to(device), lengths.to(device)).tolist()
-                for i, v in zip(chunk, values):
-                    scores[i] = v
-            out = scores
-        return out
+            out = [0.0] * len(rows)
+            for start in range(0, len(order), self.max_batch):
+                chunk = order[start : start + self.max_batch]
+                ids = padded([rows[i] for i in chunk], self.model.config.pad_token_id).to(device)  # (B, T)
+                for i, v in zip(chunk, scores(self.model, ids).tolist()):
+                    out[i] = v
+            return out
 
     def count_tokens(self, text: str) -> int:
         return len(encode(self.tokenizer, [text])[0])

@@ -75,7 +75,8 @@ RewardModel = Annotated[
     Optional[str],
     typer.Option(
         "--reward-model", rich_help_panel=_PANEL, show_default=False,
-        help="A reward model directory (`reason train rm`) or shipped stage, beside the model: tot value=learned and bon need one.",
+        help="A reward model directory (`reason train rm`) or shipped stage, beside the model: tot value=learned and bon "
+        "need one (reason train rl: the reward of --reward model or both).",
     ),
 ]  # fmt: skip
 
