@@ -169,12 +169,8 @@ class PolicyGradient:
             raise BadInput(f"reward={cfg.reward} needs a reward model")
         self.ref = ref.eval().requires_grad_(False)
         n_step = cfg.step_prompts if self.states else 0  # no search states: problems only
-        if not self.problems:
-            n_step = min(cfg.batch_size, len(self.states))  # states only (a test may build one so)
-        self.sampler = (
-            loop.Sampler([1] * len(self.problems), cfg.batch_size - n_step, cfg.seed)
-            if self.problems and cfg.batch_size > n_step else None
-        )  # fmt: skip
+        n_cot = cfg.batch_size - n_step if self.problems else 0
+        self.sampler = loop.Sampler([1] * len(self.problems), n_cot, cfg.seed) if n_cot else None
         self.state_sampler = loop.Sampler([1] * len(self.states), n_step, cfg.seed + 1) if n_step else None
         self.ptx_sampler = (  # length-bucketed: a batch of short value rows is not padded to a long propose row
             loop.Sampler(ptx.lengths(), cfg.ptx_batch, cfg.seed + 2, cfg.bucket) if ptx is not None and cfg.ptx > 0 else None
