@@ -9,7 +9,7 @@ from typing import ClassVar
 from reasoning.errors import BadInput
 from reasoning.judgment import response_input
 from reasoning.meter import Meter
-from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities
+from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities, require
 from reasoning.types import Budget, Result
 from strategies.cot import ChainOfThought
 from strategies.prompted import Prompted
@@ -22,6 +22,7 @@ class BestOfN:
     best-scored response that gives an answer (anytime: the best so far)."""
 
     name: ClassVar[str] = "bon"
+    roles: ClassVar[tuple[str, ...]] = ("answering",)
     base: Prompted = field(default_factory=ChainOfThought)
     n: int = 10
     per_call: int = 10
@@ -41,6 +42,7 @@ class BestOfN:
     def solve(
         self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0
     ) -> Result:
+        require(task, self.name, *self.roles)
         config, notes = self.adapt(capabilities(model))
         meter = Meter(model, budget)
         prompt = task.prompt(config.base.style, problem, config.base.k)

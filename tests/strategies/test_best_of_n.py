@@ -62,3 +62,23 @@ def test_bon_needs_a_reward_model_and_names_the_option():
     with pytest.raises(BadInput, match="base.constrained=true needs grammar-constrained decoding"):
         adapt(create("bon"), Capabilities(constraints=False, reward=True))
     assert create("bon", {"n": "16", "base.k": "1"}) == BestOfN(ChainOfThought(k=1), n=16)
+
+
+def test_bon_asks_a_task_only_for_the_answering_role():
+    """On a task with nothing but the answering role (no grammar, no search), bon runs; on what
+    is not a task it refuses before any model call."""
+    from reasoning.protocols import Problem
+    from tests.strategies.test_roles import Echo
+
+    task = Echo()
+    model = ScriptedModel(reply=lambda p, i: f"{i + 6}\n", rewards=lambda text: 1.0 if text.endswith("7\n") else 0.0)
+    result = BestOfN(n=3, per_call=3).solve(task.parse_problem("7"), model, task, Budget())
+    assert result.answer == "7" and BestOfN.roles == ("answering",)
+
+    class Broken:
+        name = "broken"
+
+    model = ScriptedModel(rewards=lambda text: 0.0)
+    with pytest.raises(BadInput, match="bon needs the answering role"):
+        BestOfN().solve(Problem("p", "1"), model, Broken(), Budget())
+    assert model.calls == []

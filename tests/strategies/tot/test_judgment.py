@@ -118,15 +118,25 @@ def test_model_only_rollouts_trust_the_model_too():
     assert with_rules.answer is None  # the task refuses 8 + 10 = 24
 
 
-class NoStated(Game24):
-    stated = None  # a task that cannot read a stated state
+class NoStated:
+    """Game of 24 without the stated-steps role: it cannot read the state a step says it reaches."""
+
+    def __init__(self) -> None:
+        self._game = Game24()
+
+    def __getattr__(self, name):
+        if name == "stated":
+            raise AttributeError(name)
+        return getattr(self._game, name)
 
 
 def test_model_only_needs_a_task_that_reads_stated_states_and_no_grammar():
     model = judged()
-    with pytest.raises(BadInput, match="rules=false needs a task that reads the state a step states"):
+    with pytest.raises(BadInput, match="tot rules=false needs the stated steps role, which task 'game24' lacks .missing: stated"):
         TreeOfThoughts(value="learned", rules=False).solve(PROBLEM, model, NoStated(), Budget())
     assert model.calls == []
+    assert TreeOfThoughts(rules=False).roles == ("answering", "search", "stated steps")
+    assert TreeOfThoughts().roles == ("answering", "search")
     with pytest.raises(BadInput, match="constrained=true .* cannot run with rules=false"):
         create("tot", {"rules": "false", "constrained": "true"})
 
