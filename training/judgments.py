@@ -123,7 +123,7 @@ def train_states(task: Task, problems: Sequence[Problem], per_problem: int | Non
     if not (has_role(task, "search") and has_role(task, "training")):
         return []
     states: dict[str, Hashable] = {}
-    rng = random.Random(f"{seed}-rm-states")
+    rng = random.Random(f"{seed}-states-{task.name}")
     for problem in problems:
         reached = task.training_states(problem)  # type: ignore[attr-defined]
         if per_problem is not None and per_problem < len(reached):

@@ -306,29 +306,35 @@ def train_problems(tasks: Sequence[Task], seed: int) -> list[Item]:
     return [(task, p) for task, ps in zip(tasks, splits) for p in (ps if len(ps) == n else rng.sample(ps, n))]
 
 
-def solvable_states(task: Task, problems: Sequence[Problem]) -> list[Hashable]:
-    """The non-initial states reached from the problems that can still reach the goal (all of
-    them where the task cannot tell), in a fixed order: where `step` prompts start. [] for a
-    task without the search and training roles."""
+def solvable_states(task: Task, problems: Sequence[Problem], per_problem: int | None = None, seed: int = 0) -> list[Hashable]:
+    """The non-initial states reached from the problems (at most `per_problem` of each, a seeded
+    sample) that can still reach the goal (all of them where the task cannot tell), in a fixed
+    order: where `step` prompts start. [] for a task without the search and training roles."""
     if not (has_role(task, "search") and has_role(task, "training")):
         return []
     initial = {task.state_text(task.initial_state(p)) for p in problems}  # type: ignore[attr-defined]
-    states = [s for s in train_states(task, problems) if task.state_text(s) not in initial]  # type: ignore[attr-defined]
+    reached = train_states(task, problems, per_problem, seed)
+    states = [s for s in reached if task.state_text(s) not in initial]  # type: ignore[attr-defined]
     solvable = getattr(task, "solvable", None)
     return [s for s in states if solvable(s)] if callable(solvable) else states
 
 
 def step_states(tasks: Sequence[Task], problems: Sequence[Item], cfg: StageConfig) -> list[StateItem]:
     """Each task's solvable states reached from its share of the train problems (at most
-    `state_problems` of them, a seeded sample), as (task, state) items."""
+    `state_problems` of them, a seeded sample; of each, at most the states its part of the
+    corpus mixture keeps per problem: Countdown's 4-number problems reach hundreds), as
+    (task, state) items."""
     if not cfg.step_prompts:
         return []
     out: list[StateItem] = []
     for task in tasks:
+        if not (has_role(task, "search") and has_role(task, "training")):
+            continue  # arithmetic: cot prompts only
         sources = [p for t, p in problems if t is task]
         if cfg.state_problems is not None and cfg.state_problems < len(sources):
             sources = random.Random(f"{cfg.seed}-rl-states-{task.name}").sample(sources, cfg.state_problems)
-        out += [(task, s) for s in solvable_states(task, sources)]
+        per_problem = cfg.corpus.of(task.name).states_per_problem
+        out += [(task, s) for s in solvable_states(task, sources, per_problem, cfg.seed)]
     return out
 
 
