@@ -235,8 +235,10 @@ def human_pairs(path: Path) -> list[Pair]:
 # -- split hygiene -------------------------------------------------------------------------------
 def held_out(task: Task, texts: Sequence[str]) -> list[str]:
     """The lines of the texts that show a val or test problem: a line (or what follows its
-    `Label: `) that the task reads as a held-out problem."""
-    forbidden = {p.id for split in ("val", "test") for p in task.problems(split)}
+    `Label: `) that the task reads as a held-out problem, by id or by its canonical text (a task
+    such as arithmetic gives a parsed problem an id of its own)."""
+    held = [p for split in ("val", "test") for p in task.problems(split)]
+    ids, texts_of = {p.id for p in held}, {p.text for p in held}
     found = []
     for line in dict.fromkeys(line for text in texts for line in text.splitlines()):
         for candidate in {line.strip(), line.partition(": ")[2].strip()} - {""}:
@@ -244,7 +246,7 @@ def held_out(task: Task, texts: Sequence[str]) -> list[str]:
                 problem = task.parse_problem(candidate)
             except BadInput:
                 continue
-            if problem.id in forbidden:
+            if problem.id in ids or problem.text in texts_of:
                 found.append(line)
                 break
     return found
