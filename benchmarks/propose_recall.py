@@ -32,7 +32,7 @@ def main() -> None:
             root = task.initial_state(problem)
             for state in [root] if depth == 0 else [child for _, child in task.successors(root)][::6]:
                 states.setdefault(task.state_text(state), state)
-        search = Search(TreeOfThoughts(), Meter(model, Budget()), task, next(iter(states.values())), seed=0)
+        search = Search(TreeOfThoughts().settings(), Meter(model, Budget()), task, next(iter(states.values())), seed=0)
         nodes = [add_child(search.graph, ROOT, "", s, task.state_text(s), False, None) for s in states.values()]
         start = time.monotonic()
         proposed = search.thoughts(nodes)

@@ -1,9 +1,10 @@
 """State evaluation on the same frontier by each value mode: `logprob` (label probabilities, one
 forward pass; whole labels or their first characters), `vote` (sampled labels, the ToT paper's
-way) and `rollout` (a greedy chain of thought from the state, checked by the task). Prints seconds,
-ranking quality against exact solvability, and agreement with logprob; not a test.
+way), `rollout` (a greedy chain of thought from the state, checked by the task) and, given a
+reward model, `learned` (its score of every state in one batched forward pass, no task check).
+Prints seconds, ranking quality against exact solvability, and agreement with logprob; not a test.
 
-    python benchmarks/value_modes.py [MODEL_DIR] [--puzzles 20] [--votes 3]
+    python benchmarks/value_modes.py [MODEL_DIR] [--puzzles 20] [--votes 3] [--reward-model RM_DIR]
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import time
 
 from reasoning.backends.hf import HFModel
+from reasoning.backends.reward import RewardModel, Rewarded
 from reasoning.meter import Meter
 from reasoning.tree import ROOT, add_child
 from reasoning.types import Budget
@@ -25,8 +27,11 @@ def main() -> None:
     parser.add_argument("model", nargs="?", default="reasoning/checkpoints/default")
     parser.add_argument("--puzzles", type=int, default=20)
     parser.add_argument("--votes", type=int, default=3)
+    parser.add_argument("--reward-model", default=None, help="a reward model directory: adds value=learned")
     args = parser.parse_args()
     task, model = Game24(), HFModel.load(args.model)
+    if args.reward_model is not None:
+        model = Rewarded(model, RewardModel.load(args.reward_model, device="cpu"))
     # the frontier: every state one step from each val puzzle (what BFS values at level 1)
     states = {}
     for problem in task.problems("val")[: args.puzzles]:
@@ -39,8 +44,10 @@ def main() -> None:
              "logprob+prefix": TreeOfThoughts(value="logprob", label_prefix=True),
              f"vote x{args.votes}": TreeOfThoughts(value="vote", votes=args.votes),
              "rollout": TreeOfThoughts(value="rollout")}
+    if args.reward_model is not None:
+        modes["learned"] = TreeOfThoughts(value="learned")
     for mode, config in modes.items():
-        search = Search(config, Meter(model, Budget()), task, task.initial_state(task.problems("val")[0]), seed=0)
+        search = Search(config.settings(), Meter(model, Budget()), task, task.initial_state(task.problems("val")[0]), seed=0)
         nodes = [add_child(search.graph, ROOT, "", s, task.state_text(s), False, None) for s in frontier]
         start = time.monotonic()
         values = search.evaluate(nodes)

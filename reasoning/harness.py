@@ -70,6 +70,7 @@ def record(
         "budget": str(budget),
         "seed": seed,
         "fallbacks": list(result.extra.get("fallbacks", ())),  # changes of method the model's capabilities forced
+        **({"regime": result.extra["regime"]} if "regime" in result.extra else {}),  # tot: with rules | model only
         **{f"problem_{k}": v for k, v in problem.meta.items()},
     }
     if run is not None:

@@ -84,6 +84,14 @@ class Meter:
         self._charge_prompts(prompts)
         return out
 
+    def reward(self, texts: Sequence[str]) -> list[float]:
+        """The reward model's score of each text (one call; the texts' tokens count as prompt tokens)."""
+        out = self.model.reward(texts)  # type: ignore[attr-defined]
+        count = getattr(self.model, "reward_tokens", self.model.count_tokens)
+        self.calls += 1
+        self.prompt_tokens += sum(count(t) for t in texts)
+        return out
+
     def count_tokens(self, text: str) -> int:
         return self.model.count_tokens(text)
 

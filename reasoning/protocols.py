@@ -45,10 +45,12 @@ class Capabilities:
     seeds: bool = True  # a seed fixes the samples (a server may only do its best)
     constraints: bool = True  # decoding held to a task's line grammar (generate's `constraint`); output types
     # (Regex, JsonSchema, Choice) also reach servers that take vLLM's guided_* fields (reason generate --backend openai)
+    reward: bool = False  # a reward model beside it scores texts (`RewardScorer`): tot value=learned, bon
 
 
 def capabilities(model: Any) -> Capabilities:
-    """A model's declared capabilities; a model that declares none is taken to have them all."""
+    """A model's declared capabilities; a model that declares none is taken to have them all but
+    a reward model (which only a model that declares it has)."""
     declare = getattr(model, "capabilities", None)
     return declare() if callable(declare) else Capabilities()
 
@@ -93,10 +95,21 @@ class LanguageModel(Protocol):
         ...
 
 
+@runtime_checkable
+class RewardScorer(Protocol):
+    """Optional, beside a LanguageModel (capability `reward`): a reward model's scalar judgment.
+    `reasoning.judgment` says which text stands for a search state or a response."""
+
+    def reward(self, texts: Sequence[str]) -> list[float]:
+        """The score of each text (a logit, higher is better), in one batched forward pass."""
+        ...
+
+
 # -- tasks: roles ----------------------------------------------------------------------------
 # A task offers roles and a strategy asks only for the roles it uses (`require`): answering (every
-# task; io, cot, sc), search (tot), training (`reason train`), and an optional grammar for
-# constrained decoding. A role is a set of members; a task has a role when it has all of them.
+# task; io, cot, sc), search (tot), training (`reason train`), an optional grammar for
+# constrained decoding, and optional stated steps (tot rules=false, the ToT paper's model-only
+# search). A role is a set of members; a task has a role when it has all of them.
 
 
 class Task(Protocol):
@@ -167,6 +180,9 @@ class StateSpace(Protocol):
         """The state a thought leads to, or None if the thought is not a valid step."""
         ...
 
+    # optional: `stated(state, thought) -> state | None`, the state a thought says it reaches,
+    # unchecked (tree of thoughts with rules=false, the ToT paper's model-only setting)
+
     def is_terminal(self, state: Hashable) -> bool: ...
 
     def answer(self, state: Hashable) -> str | None:
@@ -200,6 +216,15 @@ class Grammatical(Protocol):
         ...
 
 
+class StatedSteps(Protocol):
+    """Optional: the model-only search (tot rules=false, as in the ToT paper), where a step's own
+    result and remaining numbers are trusted during the search and only the answer is verified."""
+
+    def stated(self, state: Hashable, thought: str) -> Hashable | None:
+        """The state a thought says it reaches, unchecked; None if the line is not a step."""
+        ...
+
+
 def _members(role: type) -> tuple[str, ...]:
     own = [n for n in vars(role) if not n.startswith("_") and callable(vars(role)[n])]
     return (*getattr(role, "__annotations__", {}), *own)
@@ -210,6 +235,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "search": _members(StateSpace),
     "training": _members(CorpusSource),
     "grammar": _members(Grammatical),
+    "stated steps": _members(StatedSteps),
 }
 
 

@@ -12,6 +12,7 @@ from types import MappingProxyType
 from reasoning.errors import BadInput
 from reasoning.protocols import Capabilities, Strategy
 from reasoning.settings import apply
+from strategies.best_of_n import BestOfN
 from strategies.cot import ChainOfThought
 from strategies.few_shot import FewShot
 from strategies.self_consistency import SelfConsistency, majority
@@ -24,6 +25,7 @@ REGISTRY: MappingProxyType[str, Callable[[], Strategy]] = MappingProxyType(
         "cot": ChainOfThought,
         "sc": SelfConsistency,
         "tot": TreeOfThoughts,
+        "bon": BestOfN,
     }
 )
 
@@ -43,4 +45,4 @@ def adapt(strategy: Strategy, caps: Capabilities) -> tuple[Strategy, tuple[str, 
     return own(caps) if callable(own) else (strategy, ())
 
 
-__all__ = ["ChainOfThought", "FewShot", "SelfConsistency", "TreeOfThoughts", "majority", "adapt", "create", "REGISTRY"]
+__all__ = ["BestOfN", "ChainOfThought", "FewShot", "SelfConsistency", "TreeOfThoughts", "majority", "adapt", "create", "REGISTRY"]

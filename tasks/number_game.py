@@ -345,6 +345,42 @@ class NumberGame:
                 return None
         return new
 
+    def stated(self, state: Position, thought: str) -> Position | None:
+        """The state a step says it reaches, taken on trust (the ToT paper's model-only search):
+        its own result and `left:` list, unchecked. Each number keeps the expression that made
+        it where the step names one (a used number the state lacks stands as written), so the
+        final answer is the expression the trusted steps build, for the verifier to judge.
+        None only if the line is not a step at all (or leaves no numbers)."""
+        m = _STEP.match(thought)
+        if m is None:
+            return None
+        a, op, b, c, left = m.groups()
+        try:
+            a, b, c = _number(a), _number(b), _number(c)
+            said = None if left is None else [_number(x) for x in left.split()]
+        except (ValueError, ZeroDivisionError):
+            return None
+        rest, used = list(state.items), []
+        for x in (a, b):
+            item = next((item for item in rest if item[0] == x), None)
+            if item is not None:
+                rest.remove(item)
+            used.append(item[1] if item is not None else fmt(x))
+        made: tuple[Fraction, str] | None = (c, f"{_wrap(used[0])} {op} {_wrap(used[1])}")
+        if said is None:  # no list stated: the numbers not used, and the result as written
+            return Position(tuple(sorted(rest + [made])), state.target)
+        out = []
+        for x in said:  # each stated number takes the expression of one it can stand for
+            if made is not None and x == made[0]:
+                out.append(made)
+                made = None
+                continue
+            item = next((item for item in rest if item[0] == x), None)
+            if item is not None:
+                rest.remove(item)
+            out.append(item if item is not None else (x, fmt(x)))
+        return Position(tuple(sorted(out)), state.target) if out else None  # an empty list states no position
+
     def is_terminal(self, state: Position) -> bool:
         return len(state) == 1
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from reasoning.protocols import Capabilities, Grammar
@@ -28,7 +29,8 @@ def constrain(text: str, grammar: Grammar) -> str:
 
 class ScriptedModel:
     """`reply(prompt, i)` gives the i-th sample's text for a prompt (i counts per prompt across
-    calls); `labels(prompt)` gives label -> probability for label_logprobs. Records every call.
+    calls); `labels(prompt)` gives label -> probability for label_logprobs; `rewards(text)` the
+    reward model's score of a text (and the fake then declares the `reward` capability). Records every call.
     A Grammar constraint (one, or one per prompt) is honoured: see `constrain`; any other kind of
     constraint is refused, so a test can never pass by ignoring one."""
 
@@ -37,10 +39,12 @@ class ScriptedModel:
         reply: Callable[[str, int], str] = lambda prompt, i: "",
         labels: Callable[[str], dict[str, float]] | None = None,
         caps: Capabilities = Capabilities(),
+        rewards: Callable[[str], float] | None = None,
     ) -> None:
         self.reply = reply
         self.labels = labels
-        self.caps = caps
+        self.rewards = rewards  # a reward model's score of a text; given, the fake declares `reward`
+        self.caps = caps if rewards is None else replace(caps, reward=True)
         self.calls: list[tuple[str, Any]] = []
         self._drawn: dict[str, int] = {}
 
@@ -80,6 +84,11 @@ class ScriptedModel:
             mass = [sum(p for name, p in probs.items() if name.startswith(label)) for label in labels]
             rows.append([math.log(max(m, 1e-9)) for m in mass])
         return rows
+
+    def reward(self, texts: Sequence[str]) -> list[float]:
+        self.calls.append(("reward", list(texts)))
+        assert self.rewards is not None, "this fake was given no reward model"
+        return [float(self.rewards(t)) for t in texts]
 
     def count_tokens(self, text: str) -> int:
         return len(text)

@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoModelForSequenceClassification,
+    AutoTokenizer,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
 from reasoning.backends.hf import quiet
 from reasoning.errors import BadInput, ModelNotFound
@@ -182,10 +188,18 @@ def require_model(path: Path, what: str = "model") -> Path:
     return path
 
 
+def is_reward_model(path: Path) -> bool:
+    """Whether `path` holds a reward model (a *ForSequenceClassification) rather than a language model."""
+    archs = json.loads((Path(path) / MODEL_MARKER).read_text()).get("architectures") or []
+    return any(a.endswith("ForSequenceClassification") for a in archs)
+
+
 def load_model(path: Path) -> PreTrainedModel:
-    """The model saved in `path`, with transformers' load messages silenced."""
+    """The model saved in `path` (a language model, or a reward model as its own class), with
+    transformers' load messages silenced."""
+    auto = AutoModelForSequenceClassification if is_reward_model(path) else AutoModelForCausalLM
     with quiet():
-        return AutoModelForCausalLM.from_pretrained(path)
+        return auto.from_pretrained(path)
 
 
 def init_dirs(init: Path, out: Path, stage: str) -> tuple[Path, Path]:

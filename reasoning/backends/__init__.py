@@ -6,6 +6,7 @@
     model = load(ModelSpec(backend="openai", base_url="http://127.0.0.1:8000/v1"))  # any OpenAI-compatible server
 
 `hf` (reasoning.backends.hf) imports torch; `openai` (reasoning.backends.openai) does not.
+`ModelSpec(reward_model=DIR)` puts a reward model (reasoning.backends.reward) beside either.
 """
 
 from __future__ import annotations
@@ -24,13 +25,20 @@ def load(spec: ModelSpec | str | Path | None = None) -> LanguageModel:
         spec = ModelSpec()
     elif isinstance(spec, (str, Path)):
         spec = ModelSpec(model=str(spec))
+    reward_dir = spec.reward_dir()  # a missing reward model fails before anything loads
     if spec.backend == "openai":
         from reasoning.backends.openai import OpenAIModel
 
-        return OpenAIModel.connect(spec)
-    from reasoning.backends.hf import HFModel
+        policy: LanguageModel = OpenAIModel.connect(spec)
+    else:
+        from reasoning.backends.hf import HFModel
 
-    return HFModel.load(spec.model_dir(), device=spec.device, dtype=spec.dtype)
+        policy = HFModel.load(spec.model_dir(), device=spec.device, dtype=spec.dtype)
+    if reward_dir is None:
+        return policy
+    from reasoning.backends.reward import RewardModel, Rewarded
+
+    return Rewarded(policy, RewardModel.load(reward_dir, device=spec.device, dtype=spec.dtype))
 
 
 def __getattr__(name: str) -> Any:  # `from reasoning.backends import HFModel` without importing torch up front

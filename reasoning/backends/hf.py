@@ -151,6 +151,12 @@ class HFModel:
             raise ModelNotFound(f"model directory {path} has no weights (model.safetensors or pytorch_model.bin)")
         if not any((path / f).is_file() for f in _TOKENIZER):
             raise ModelNotFound(f"model directory {path} has no tokenizer (tokenizer.json)")
+        try:
+            archs = json.loads((path / "config.json").read_text()).get("architectures") or []
+        except (ValueError, AttributeError) as e:
+            raise ModelNotFound(f"model directory {path} has an unreadable config.json: {_one_line(e)}") from e
+        if any(a.endswith("ForSequenceClassification") for a in archs):
+            raise ModelNotFound(f"{path} is a reward model, not a language model: pass it as --reward-model")
         where = pick_device(device)
         torch_dtype = pick_dtype(dtype, where)
         try:

@@ -34,6 +34,18 @@ def shipped_dir(name: str) -> Path:
     return Path(str(resources.files("reasoning").joinpath(SHIPPED[name])))
 
 
+def resolve(name: str, what: str = "model") -> Path:
+    """A shipped stage's directory by name, else `name` as a directory; ModelNotFound if neither."""
+    if name in SHIPPED:
+        return shipped_dir(name)
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return path
+    if os.sep in name or name.startswith("."):
+        raise ModelNotFound(f"{what} directory {name} does not exist")
+    raise ModelNotFound(f"no {what} {name!r}: not a directory, nor a shipped model (shipped: {', '.join(SHIPPED)})")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything that chooses a model. `model` is a shipped stage name or a checkpoint
@@ -50,6 +62,7 @@ class ModelSpec:
     dtype: str = "auto"  # hf: auto = float32 on cpu, the checkpoint's own dtype on a GPU
     timeout: float = 600.0  # openai: seconds to wait for one response
     max_retries: int = 4  # openai: retries of a request answered 429 or 5xx (backoff 0.5 s, doubling)
+    reward_model: str | None = None  # a reward model beside the policy (any backend; runs locally): a shipped stage or a directory
 
     def __post_init__(self) -> None:
         def choose(what: str, value: str, choices: tuple[str, ...]) -> None:
@@ -83,17 +96,11 @@ class ModelSpec:
     def model_dir(self) -> Path:
         """The checkpoint directory of an hf spec: a shipped stage by name, else a directory.
         ModelNotFound if it is neither."""
-        name = self.model or DEFAULT
-        if name in SHIPPED:
-            return shipped_dir(name)
-        path = Path(name).expanduser()
-        if path.is_dir():
-            return path
-        if os.sep in name or name.startswith("."):
-            raise ModelNotFound(f"model directory {name} does not exist")
-        raise ModelNotFound(
-            f"no model {name!r}: not a directory, nor a shipped model (shipped: {', '.join(SHIPPED)})"
-        )
+        return resolve(self.model or DEFAULT, "model")
+
+    def reward_dir(self) -> Path | None:
+        """The reward model's directory (a shipped stage by name, else a directory), None without one."""
+        return None if self.reward_model is None else resolve(self.reward_model, "reward model")
 
     def key(self) -> str | None:
         """The API key to send (openai): the spec's own, else OPENAI_API_KEY, else none."""

@@ -44,7 +44,7 @@ def solve(
     problem: Annotated[str, typer.Argument(help='The problem, e.g. "4 9 10 13".')],
     spec: ModelSpec,
     task: options.Task = "game24",
-    strategy: Annotated[str, typer.Option("--strategy", "-s", help="io, cot, sc or tot.")] = "cot",
+    strategy: Annotated[str, typer.Option("--strategy", "-s", help="io, cot, sc, tot or bon.")] = "cot",
     seed: options.Seed = 0,
     budget: Annotated[str, typer.Option("--budget", "-b", help="10s, 500tok, 20calls or 10s+20calls.")] = "unlimited",
     settings: options.Settings = None,
@@ -117,21 +117,25 @@ def report(directory: Annotated[Path, typer.Argument(help="A bench output direct
     write(directory)
 
 
-def _train_stage(stage: str, out: Path, quick: bool, init: Path | None = None, steps: int | None = None) -> Path:
-    """Run one stage on every task of its corpus mixture (cfg.corpus, by task name)."""
+def _train_stage(
+    stage: str, out: Path, quick: bool, init: Path | None = None, steps: int | None = None, **settings: object
+) -> Path:
+    """Run one stage with its default (or --quick) config, `steps` and `settings` replacing fields
+    of it, on every task of its corpus mixture (cfg.corpus, by task name)."""
     from dataclasses import replace
 
     from tasks import get_task
-    from training import pretrain, rl, sft
+    from training import pretrain, rl, rm, sft
 
-    module = {"pretrain": pretrain, "sft": sft, "rl": rl}[stage]
+    module = {"pretrain": pretrain, "sft": sft, "rm": rm, "rl": rl}[stage]
     cfg = module.StageConfig.quick() if quick else module.StageConfig()
-    cfg = cfg if steps is None else replace(cfg, steps=steps)
+    settings = settings if steps is None else {**settings, "steps": steps}
+    cfg = replace(cfg, **settings) if settings else cfg
     tasks = [get_task(name) for name in cfg.corpus.names()]
     if stage == "pretrain":
         return pretrain.pretrain(cfg, out, tasks)
     assert init is not None
-    return (sft.sft if stage == "sft" else rl.rl)(cfg, init, out, tasks)
+    return {"sft": sft.sft, "rm": rm.rm, "rl": rl.rl}[stage](cfg, init, out, tasks)
 
 
 @train_app.command("pretrain")
@@ -153,22 +157,56 @@ def train_sft(
     print(_train_stage("sft", out, quick, init, steps))
 
 
+@train_app.command("rm")
+def train_rm(
+    out: options.Out = Path("checkpoints/rm"),
+    init: Annotated[Path, typer.Option("--init", help="Fine-tuned (sft) model directory: the trunk and the policy that samples.")] = Path("checkpoints/sft"),
+    human_pairs: Annotated[
+        Optional[Path], typer.Option("--human-pairs", help='JSONL comparisons: {"prompt": ..., "chosen": ..., "rejected": ...} a line.')
+    ] = None,
+    quick: options.Quick = False,
+    steps: options.Steps = None,
+) -> None:
+    """Stage 3: a reward model (a scalar head on the trunk) trained on outcomes: exact solvability,
+    the policy's rollout success, verifier-ranked pairs (and human pairs if given)."""
+    from dataclasses import replace
+
+    from training import rm
+
+    settings = {}
+    if human_pairs is not None:
+        data = rm.StageConfig.quick().data if quick else rm.StageConfig().data
+        settings["data"] = replace(data, human_pairs=str(human_pairs))
+    print(_train_stage("rm", out, quick, init, steps, **settings))
+
+
 @train_app.command("rl")
 def train_rl(
     out: options.Out = Path("checkpoints/rl"),
     init: Annotated[Path, typer.Option("--init", help="Fine-tuned (sft) model directory.")] = Path("checkpoints/sft"),
+    reward: Annotated[
+        str, typer.Option("--reward", help="verifier (the task's check), model (the reward model) or both (their mean).")
+    ] = "verifier",
+    reward_model: options.RewardModel = None,
     quick: options.Quick = False,
     steps: options.Steps = None,
 ) -> None:
-    """Stage 4: policy gradient on train problems, rewarded by the task's verifier, KL-leashed to --init."""
-    print(_train_stage("rl", out, quick, init, steps))
+    """Stage 4: policy gradient on train problems and states (cot and step prompts), KL-leashed to
+    --init, with SFT pairs of the other styles mixed in (ptx)."""
+    from reasoning.errors import BadInput
+
+    if reward not in ("verifier", "model", "both"):
+        raise BadInput(f"--reward must be verifier, model or both, got {reward!r}")
+    judge = ModelSpec(reward_model=reward_model).reward_dir()  # the model options' --reward-model, resolved as there
+    print(_train_stage("rl", out, quick, init, steps, reward=reward, reward_model=None if judge is None else str(judge)))
 
 
 @train_app.command("all")
 def train_all(out: options.Out = Path("checkpoints"), quick: options.Quick = False) -> None:
-    """Every stage in order, each in its own subdirectory of --out."""
+    """Every stage in order (pretrain, sft, rm, rl), each in its own subdirectory of --out."""
     pretrained = _train_stage("pretrain", out / "pretrain", quick)
     tuned = _train_stage("sft", out / "sft", quick, pretrained)
+    _train_stage("rm", out / "rm", quick, tuned)
     print(_train_stage("rl", out / "rl", quick, tuned))
 
 

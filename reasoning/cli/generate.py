@@ -52,6 +52,8 @@ def generate(
     from reasoning.constraints import RegexGuide
     from reasoning.types import SamplingParams
 
+    if spec.reward_model is not None:
+        raise BadInput("reason generate samples the language model alone: --reward-model has no use here")
     constraint = output_type(regex, json_schema, choice)
     if constraint is not None:
         RegexGuide.check(constraint.regex())  # a bad regex or schema fails before a model loads

@@ -71,11 +71,19 @@ Device = Annotated[str, typer.Option("--device", rich_help_panel=_PANEL, help=f"
 Dtype = Annotated[
     str, typer.Option("--dtype", rich_help_panel=_PANEL, help=f"{', '.join(DTYPES)} (hf; auto: float32 on cpu, the checkpoint's on a GPU).")
 ]
+RewardModel = Annotated[
+    Optional[str],
+    typer.Option(
+        "--reward-model", rich_help_panel=_PANEL, show_default=False,
+        help="A reward model directory (`reason train rm`) or shipped stage, beside the model: tot value=learned and bon "
+        "need one (reason train rl: the reward of --reward model or both).",
+    ),
+]  # fmt: skip
 
 # ModelSpec field -> its option; defaults come from ModelSpec itself (declared once, there)
 MODEL_OPTIONS: dict[str, Any] = {
     "model": Model, "backend": Backend, "base_url": BaseUrl, "model_name": ModelName,
-    "api_key": ApiKey, "api": Api, "device": Device, "dtype": Dtype,
+    "api_key": ApiKey, "api": Api, "device": Device, "dtype": Dtype, "reward_model": RewardModel,
 }  # fmt: skip
 
 

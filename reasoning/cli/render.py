@@ -32,6 +32,8 @@ def print_result(console: Console, record: dict[str, Any], result: Result, show_
         record["stop_reason"],
     )
     console.print(table)
+    if record.get("regime") == "model only":
+        console.print("[dim]regime: model only (steps as the model stated them; only the answer verified)[/dim]")
     for note in record.get("fallbacks", ()):
         console.print(f"[yellow]fallback: {note}[/yellow]")
     console.print(f"[dim]model {model_label(record['model'])} (loaded in {record['load_seconds']:.1f}s)[/dim]")

@@ -39,6 +39,8 @@ def serve(
 
     if spec.backend != "hf":
         raise BadInput("reason serve serves a local model (--backend hf); it does not relay another server")
+    if spec.reward_model is not None:
+        raise BadInput("reason serve serves the language model alone: --reward-model has no use here")
     sock = _listen(host, port)  # before the model loads: a taken port fails at once
     lm, directory, _ = load_model(spec)
     assert isinstance(directory, Path)

@@ -9,7 +9,7 @@ from strategies.tot.search import Search
 def bfs(search: Search) -> None:
     frontier = [ROOT]
     seen: set[str] = set()
-    for _ in range(search.config.max_depth):
+    for _ in range(search.settings.max_depth):
         if not frontier or search.meter.exhausted():
             return
         children = search.expand(frontier, seen)
@@ -22,4 +22,4 @@ def bfs(search: Search) -> None:
         if search.answer() is not None:  # a lookahead (value=rollout) reached the goal
             return
         ranked = sorted(zip(values, alive), key=lambda pair: -pair[0])  # stable: ties keep proposal order
-        frontier = [node for _, node in ranked[: search.config.breadth]]
+        frontier = [node for _, node in ranked[: search.settings.breadth]]

@@ -11,7 +11,7 @@ def dfs(search: Search, node: int = ROOT) -> bool:
     """True once an answer is found (or the budget ends) and the search should unwind."""
     if search.answer() is not None or search.meter.exhausted():
         return True
-    if search.node(node)["depth"] >= search.config.max_depth:
+    if search.node(node)["depth"] >= search.settings.max_depth:
         return False
     children = search.expand([node])
     search.node(node)["visits"] += 1
@@ -22,8 +22,8 @@ def dfs(search: Search, node: int = ROOT) -> bool:
         return search.meter.exhausted()
     values = search.evaluate(alive)
     ranked = sorted(zip(values, alive), key=lambda pair: -pair[0])
-    for value, child in ranked[: search.config.breadth]:
-        if value < search.config.threshold:
+    for value, child in ranked[: search.settings.breadth]:
+        if value < search.settings.threshold:
             break  # pruned: this and every worse sibling
         if dfs(search, child):
             return True

@@ -1,69 +1,97 @@
 """Monte Carlo tree search over thoughts: UCT selection, expansion by the propose prompt,
-evaluation of the new children by the value prompt (batched), and backup along the path."""
+evaluation of the new children by the value (batched), and backup along the path.
+
+The statistics MCTS keeps per node are typed (NodeStats, held by the run); the tree's own
+node attributes (value, visits) are kept in step so the exported tree shows them."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from reasoning.tree import ROOT, path_to
 from strategies.tot.search import Search
 
 
-def uct(search: Search, parent: int, child: int) -> float:
-    """Mean backed-up value (or the child's own value before its first visit) plus exploration."""
-    data, c = search.node(child), search.config.c_uct
-    q = data["total"] / data["visits"] if data["visits"] else data["value"] / search.top_weight
-    n_parent = max(1, search.node(parent)["visits"])
-    return q + c * math.sqrt(math.log(n_parent + 1) / (data["visits"] + 1))
+@dataclass
+class NodeStats:
+    """What MCTS knows about one node."""
+
+    visits: int = 0  # backups through this node
+    total: float = 0.0  # sum of the values backed up through it, each in [0, 1]
+    expanded: bool = False  # its children have been generated and valued
+    dead: bool = False  # nothing left to find below it
+
+    def mean(self) -> float:
+        return self.total / self.visits
 
 
-def select(search: Search) -> int | None:
-    """Walk down by UCT to a node that has not been expanded; None if the tree is exhausted."""
-    node = ROOT
-    while search.node(node).get("expanded"):
-        options = [c for c in search.children(node) if not search.node(c).get("dead")]
-        if not options:
-            search.node(node)["dead"] = True
-            if node == ROOT:
-                return None
-            node = ROOT  # this subtree is spent: start again from the top
-            continue
-        node = max(options, key=lambda c: uct(search, node, c))
-    return node
+class Mcts:
+    """One MCTS run over a Search."""
 
+    def __init__(self, search: Search) -> None:
+        self.search = search
+        self.stats: dict[int, NodeStats] = {ROOT: NodeStats()}
 
-def expand_and_evaluate(search: Search, leaf: int) -> float:
-    """Expand a leaf and value its children; returns the leaf's new value in [0, 1]."""
-    data = search.node(leaf)
-    data["expanded"] = True
-    if data["terminal"] or data["depth"] >= search.config.max_depth:
-        data["dead"] = True
-        return 1.0 if data["answer"] is not None else 0.0
-    children = search.expand([leaf])
-    if not children:
-        data["dead"] = True
-        return 0.0
-    for child in children:
-        search.node(child)["total"] = 0.0
-        if search.node(child)["terminal"]:
-            search.node(child)["dead"] = search.node(child)["answer"] is None
-    values = search.evaluate(children)
-    return max(values) / search.top_weight
+    def at(self, node: int) -> NodeStats:
+        return self.stats.setdefault(node, NodeStats())
 
+    def uct(self, parent: int, child: int) -> float:
+        """Mean backed-up value (or the child's own value before its first visit) plus exploration."""
+        s, stats = self.search, self.at(child)
+        q = stats.mean() if stats.visits else s.node(child)["value"] / s.top_weight
+        n_parent = max(1, self.at(parent).visits)
+        return q + s.settings.c_uct * math.sqrt(math.log(n_parent + 1) / (stats.visits + 1))
 
-def backup(search: Search, leaf: int, value: float) -> None:
-    for node in path_to(search.graph, leaf):
-        data = search.node(node)
-        data["visits"] += 1
-        data["total"] = data.get("total", 0.0) + value
+    def select(self) -> int | None:
+        """Walk down by UCT to a node that has not been expanded; None if the tree is exhausted."""
+        node = ROOT
+        while self.at(node).expanded:
+            options = [c for c in self.search.children(node) if not self.at(c).dead]
+            if not options:
+                self.at(node).dead = True
+                if node == ROOT:
+                    return None
+                node = ROOT  # this subtree is spent: start again from the top
+                continue
+            node = max(options, key=lambda c: self.uct(node, c))
+        return node
+
+    def expand_and_evaluate(self, leaf: int) -> float:
+        """Expand a leaf and value its children; returns the leaf's new value in [0, 1]."""
+        s, stats = self.search, self.at(leaf)
+        data = s.node(leaf)
+        stats.expanded = True
+        if data["terminal"] or data["depth"] >= s.settings.max_depth:
+            stats.dead = True
+            return 1.0 if data["answer"] is not None else 0.0
+        children = s.expand([leaf])
+        if not children:
+            stats.dead = True
+            return 0.0
+        for child in children:
+            if s.node(child)["terminal"]:
+                self.at(child).dead = s.node(child)["answer"] is None
+        values = s.evaluate(children)
+        return max(values) / s.top_weight
+
+    def backup(self, leaf: int, value: float) -> None:
+        for node in path_to(self.search.graph, leaf):
+            stats = self.at(node)
+            stats.visits += 1
+            stats.total += value
+            self.search.node(node)["visits"] = stats.visits  # the exported tree shows visits
+
+    def run(self) -> None:
+        s = self.search
+        for _ in range(s.settings.iterations):
+            if s.answer() is not None or s.meter.exhausted():
+                return
+            leaf = self.select()
+            if leaf is None:
+                return
+            self.backup(leaf, self.expand_and_evaluate(leaf))
 
 
 def mcts(search: Search) -> None:
-    search.node(ROOT)["total"] = 0.0
-    for _ in range(search.config.iterations):
-        if search.answer() is not None or search.meter.exhausted():
-            return
-        leaf = select(search)
-        if leaf is None:
-            return
-        backup(search, leaf, expand_and_evaluate(search, leaf))
+    Mcts(search).run()

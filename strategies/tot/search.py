@@ -1,21 +1,24 @@
 """What every tree search shares: a tree over task states, thought generation (expand) and
-state evaluation (evaluate), both batched over many nodes, all charged to one Meter."""
+state evaluation (evaluate), both batched over many nodes, all charged to one Meter.
+
+Two regimes (SearchSettings.rules): with rules, a thought becomes a child only if the task checks
+it (`task.expand`); model only (the ToT paper's setting), the child is the state the thought says
+it reaches (`task.stated`: the model's own arithmetic and `left:` list, unchecked), and only the
+final answer is verified, by the harness. Rollouts follow the same regime."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Hashable, Sequence
 
 import networkx as nx
 
+from reasoning.judgment import probability, state_input
 from reasoning.meter import Meter
 from reasoning.protocols import Task, grammars_for
-from reasoning.tree import ROOT, add_child, new_tree
+from reasoning.tree import add_child, new_tree
 from reasoning.types import SamplingParams
-
-if TYPE_CHECKING:
-    from strategies.tot.tree_of_thoughts import TreeOfThoughts
+from strategies.tot.settings import SearchSettings
 
 
 def distinct_prefixes(labels: Sequence[str]) -> list[str]:
@@ -41,8 +44,8 @@ def label_reads(labels: Sequence[str], count_tokens: Callable[[str], int]) -> li
 class Search:
     """One search run. Node values are on the task's label-weight scale (ToT: 0.001 to 20)."""
 
-    def __init__(self, config: TreeOfThoughts, meter: Meter, task: Task, root_state: object, seed: int) -> None:
-        self.config = config
+    def __init__(self, settings: SearchSettings, meter: Meter, task: Task, root_state: object, seed: int) -> None:
+        self.settings = settings
         self.meter = meter
         self.task = task
         self.graph: nx.DiGraph = new_tree(root_state, task.state_text(root_state))
@@ -71,6 +74,13 @@ class Search:
     def children(self, node: int) -> list[int]:
         return list(self.graph.successors(node))
 
+    def step(self, state: Hashable, thought: str) -> Hashable | None:
+        """The state a thought leads to: as the task computes it (with rules, None if the step
+        is not valid) or as the thought states it (model only, None if it is not a step at all)."""
+        if self.settings.rules:
+            return self.task.expand(state, thought)
+        return self.task.stated(state, thought)  # type: ignore[attr-defined]
+
     @property
     def top_weight(self) -> float:
         return max(self.task.value_weights)
@@ -78,7 +88,7 @@ class Search:
     # -- expand: thoughts -> child states ----------------------------------------------------
     def thoughts(self, nodes: Sequence[int]) -> list[list[str]]:
         """The thought lines the model generates for each node, in one batched call (unchecked)."""
-        cfg, task = self.config, self.task
+        cfg, task = self.settings, self.task
         if cfg.generate == "propose":  # each completion lists steps; several are merged in order
             prompts = [task.propose_prompt(self.node(n)["state"], cfg.k) for n in nodes]
             params = SamplingParams(
@@ -107,7 +117,7 @@ class Search:
             siblings: set[str] = set()
             kept = 0
             for thought in thoughts:
-                child = task.expand(state, thought)
+                child = self.step(state, thought)
                 if child is None:
                     self.invalid_thoughts += 1
                     continue
@@ -121,7 +131,7 @@ class Search:
                 terminal = task.is_terminal(child)
                 added.append(add_child(self.graph, node, thought, child, text, terminal, task.answer(child) if terminal else None))
                 kept += 1
-                if kept == self.config.proposals:
+                if kept == self.settings.proposals:
                     break
         return added
 
@@ -142,12 +152,14 @@ class Search:
         unique = list(dict.fromkeys(self.node(n)["text"] for n in todo))
         if unique:
             states = {self.node(n)["text"]: self.node(n)["state"] for n in todo}
-            prompts = [self.task.value_prompt(states[t], self.config.k) for t in unique]
-            if self.config.value == "rollout":
+            prompts = [self.task.value_prompt(states[t], self.settings.k) for t in unique]
+            if self.settings.value == "rollout":
                 firsts = {self.node(n)["text"]: n for n in reversed(todo)}  # the first node of each text
                 values = self._rollout_values([firsts[t] for t in unique])
+            elif self.settings.value == "learned":
+                values = self._learned_values([states[t] for t in unique])
             else:
-                values = self._logprob_values(prompts) if self.config.value == "logprob" else self._vote_values(prompts)
+                values = self._logprob_values(prompts) if self.settings.value == "logprob" else self._vote_values(prompts)
             self._value_cache.update(zip(unique, values))
         for n in todo:
             self.node(n)["value"] = self._value_cache[self.node(n)["text"]]
@@ -164,14 +176,20 @@ class Search:
             values.append(sum(w * p / total for w, p in zip(weights, probs)))
         return values
 
+    def _learned_values(self, states: list[Hashable]) -> list[float]:
+        """The reward model's judgment: one batched forward pass over the states, no rollout and
+        no task check; P(solvable) = sigmoid(score), put on the label-weight scale."""
+        scores = self.meter.reward([state_input(self.task, s) for s in states])
+        return [probability(s) * self.top_weight for s in scores]
+
     def _label_reads(self) -> list[str]:
         """label_prefix: the shortest prefixes that tell the labels apart (one forward over the
         prompts instead of one over every prompt + label pair), where the tokenizer makes them
         exact (see label_reads); else the whole labels, and a note says so."""
         if self._reads is None:
             labels = list(self.task.value_labels)
-            reads = label_reads(labels, self.meter.count_tokens) if self.config.label_prefix else None
-            if self.config.label_prefix and reads is None:
+            reads = label_reads(labels, self.meter.count_tokens) if self.settings.label_prefix else None
+            if self.settings.label_prefix and reads is None:
                 self.notes.append("label_prefix=true -> whole labels: the tokenizer merges characters")
             self._reads = reads if reads is not None else labels
         return self._reads
@@ -179,10 +197,10 @@ class Search:
     def _rollout_values(self, nodes: list[int]) -> list[float]:
         """Lookahead, as the ToT paper's value prompt does in text: the model continues a chain
         of thought from each state (`rollouts` samples, one batched call) and the task checks
-        every step. A rollout that reaches the goal counts as the top label and its steps join
+        every step (model only: the steps are taken as stated). A rollout that reaches the goal counts as the top label and its steps join
         the tree as a found answer. One that misses proves nothing (the model may have chosen
         badly), so it counts as the value prompt's estimate (one forward pass for all of them)."""
-        cfg, task = self.config, self.task
+        cfg, task = self.settings, self.task
         prompts = [task.step_prompt(self.node(n)["state"], cfg.k) for n in nodes]
         params = SamplingParams(
             temperature=0.0 if cfg.rollouts == 1 else cfg.rollout_temperature,
@@ -206,7 +224,7 @@ class Search:
         """Walk a rollout's steps from a node; if they reach an answer, add them to the tree."""
         state, path = self.node(node)["state"], []
         for thought in self.task.parse_thoughts(state, text):
-            state = self.task.expand(state, thought)
+            state = self.step(state, thought)
             if state is None:
                 return False  # a wrong step (or the chain's closing answer line before a terminal state)
             path.append((thought, state))
@@ -229,7 +247,7 @@ class Search:
         modes share one scale (the ranking is the same)."""
         labels, weights = self.task.value_labels, self.task.value_weights
         params = SamplingParams(temperature=1.0, max_new_tokens=max(map(len, labels)) + 1, stop=("\n",))
-        outs = self.meter.generate(prompts, params, n=self.config.votes, seed=self.next_seed())
+        outs = self.meter.generate(prompts, params, n=self.settings.votes, seed=self.next_seed())
         values = []
         for out in outs:
             score = 0.0

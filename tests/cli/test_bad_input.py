@@ -47,6 +47,12 @@ CASES = [
         (["solve", "123 * 45", "--task", "arithmetic"], "at most two digits"),
         (["bench", "--out", "OUT", "--task", "arithmetic", "--strategy", "cot,tot"], "tot needs the search role"),
         (["solve", "4 9 10 13", "--task", "nosuchmodule:Task"], "cannot import task module 'nosuchmodule'"),
+        # the reward model: where it has no use, and RL rewarded by one that is missing
+        (["serve", "--reward-model", "/no/such/rm"], "--reward-model has no use here"),
+        (["generate", "Answer:", "--reward-model", "/no/such/rm"], "--reward-model has no use here"),
+        (["train", "rl", "--reward", "model", "--init", "/no/such/sft", "--out", "OUT", "--quick"], "reward='model' needs reward_model"),
+        (["train", "rl", "--reward", "model", "--reward-model", "/no/such/rm", "--out", "OUT", "--quick"], "reward model directory /no/such/rm does not exist"),
+        (["train", "rl", "--reward", "judge", "--out", "OUT", "--quick"], "--reward must be verifier, model or both"),
 ]
 
 

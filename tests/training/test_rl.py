@@ -8,6 +8,7 @@ from transformers import AutoTokenizer
 
 from reasoning.backends.hf import HFModel
 from reasoning.errors import BadInput, ModelNotFound
+from tasks import Arithmetic, Countdown
 from tasks.game24 import Game24
 from training import checkpoint, loop, rl
 from training.model import ModelConfig, build_model
@@ -89,8 +90,9 @@ def test_rl_needs_a_finished_init_and_a_real_group(tmp_path):
 
 
 def test_rl_rolls_out_train_problems_only(tiny_model, tmp_path, monkeypatch):
-    """Split hygiene for RL: only train problems are asked for and rolled out."""
-    asked, seen = [], []
+    """Split hygiene for RL: only train problems are asked for, and only they and states reached
+    from them are rolled out."""
+    asked, seen, states = [], [], []
 
     class Recording(PlusTask):
         def problems(self, split):
@@ -102,12 +104,114 @@ def test_rl_rolls_out_train_problems_only(tiny_model, tmp_path, monkeypatch):
             seen.extend(p.text for _, p in problems)
             return super().prompt_ids(problems)
 
+        def state_prompt_ids(self, chosen):
+            states.extend(task.state_text(s) for task, s in chosen)
+            return super().state_prompt_ids(chosen)
+
     monkeypatch.setattr(rl, "PolicyGradient", Spy)
     rl.rl(replace(rl.StageConfig.quick(), steps=3), tiny_model.parent / "sft", tmp_path / "rl", [Recording()], progress=False)
     task = Game24()
     held_out = {p.text for split in ("val", "test") for p in task.problems(split)}
-    assert asked == ["train"] and len(seen) == 3 * 2
+    assert set(asked) == {"train"} and len(seen) == 3 * 1 and len(states) == 3 * 1  # quick: 1 cot + 1 step prompt a step
     assert set(seen) <= {p.text for p in task.problems("train")} and not set(seen) & held_out
+    reachable = {task.state_text(s) for p in task.problems("train") for s in task.training_states(p)}
+    assert set(states) <= reachable and all(len(s.split()) < 4 for s in states)
+
+
+def test_step_rewards_are_checked_chains_and_the_model_reward_is_the_judges(tiny_model):
+    """A step prompt's completion earns 1 only if its steps, checked by the task, reach 24; with
+    reward=model each completion earns sigmoid of the reward model's score of prompt + response."""
+    from reasoning.backends.reward import RewardModel
+    from reasoning.judgment import probability
+    from reasoning.types import Completion
+
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    task = Game24()
+    state = task.expand(task.expand(task.initial_state(task.parse_problem("4 9 10 13")), "13 - 9 = 4 (left: 4 4 10)"), "10 - 4 = 6 (left: 4 6)")
+    texts = ["4 * 6 = 24 (left: 24)\nAnswer: 4 * 6 = 24\n\n", "4 + 6 = 10 (left: 10)\n\n", "4 * 6 = 25 (left: 25)\n\n"]
+    group = [[Completion(t, len(t), 0.0, "stop") for t in texts]]
+    ref = checkpoint.load_model(tiny_model)
+    item = (task, state)
+    step = rl.PolicyGradient(replace(rl.StageConfig.quick()), [], ref, tok, states=[item])
+    assert step.rewards([], [item], group) == [[1.0, 0.0, 0.0]]
+    judge = RewardModel.load(tiny_model.parent / "rm")
+    cfg = replace(rl.StageConfig.quick(), reward="model", reward_model=str(tiny_model.parent / "rm"))
+    step = rl.PolicyGradient(cfg, [], ref, tok, states=[item], judge=judge)
+    expected = [probability(x) for x in judge.reward([task.step_prompt(state) + t for t in texts])]
+    assert step.rewards([], [item], group) == [pytest.approx(expected)]
+    both = rl.PolicyGradient(replace(cfg, reward="both"), [], ref, tok, states=[item], judge=judge)
+    assert both.rewards([], [item], group) == [pytest.approx([(a + b) / 2 for a, b in zip([1, 0, 0], expected)])]
+    with pytest.raises(BadInput, match="reward='model' needs reward_model"):
+        rl.StageConfig(reward="model")
+
+
+class NoReward(Game24):
+    def reward(self, problem, text):
+        return 0.0
+
+
+def test_the_ptx_term_holds_the_other_styles_with_sft_pairs(tiny_model):
+    """ptx rows are SFT pairs of the propose, value and step styles only, and one update with
+    nothing to learn from the rollouts (one reward for all) lowers their cross-entropy."""
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    task = NoReward()
+    cfg = replace(rl.StageConfig.quick(), step_prompts=0, ptx=1.0, ptx_batch=8, kl=0.0, lr=1e-4, warmup=0)
+    rows = rl.ptx_rows([task], cfg, tok)
+    lasts = [tok.decode(ids[~mask].tolist()).rsplit("Input: ", 1)[-1].rsplit("Numbers: ", 1)[-1] for ids, mask in zip(rows.ids, rows.mask)]
+    kinds = {"propose" if t.endswith("Possible next steps:\n") else "value" if t.endswith("Can reach 24: ")
+             else "step" if t.endswith("Steps:\n") and len(t.split("\n")[0].split()) < 4 else "other" for t in lasts}
+    assert kinds == {"propose", "value", "step"}
+    model = checkpoint.load_model(tiny_model)
+    step = rl.PolicyGradient(cfg, [(task, p) for p in task.problems("train")[:4]], checkpoint.load_model(tiny_model), tok, ptx=rows)
+    index = step.ptx_sampler(0)
+
+    def ce():
+        ids, _, labels = rows.batch(index)
+        with torch.no_grad():
+            return model(input_ids=ids, labels=labels).loss.item()
+
+    before = ce()
+    trainee = loop.Trainee(model=model, net=model, optimizer=loop.make_optimizer(model, cfg), rank=0, world=1, bf16=False)
+    stats = step(trainee, 0, cfg.lr)
+    assert stats.metrics["reward"] == 0.0 and stats.metrics["ptx"] == pytest.approx(before, rel=1e-4)
+    assert ce() < before - 0.005
+
+
+def test_rl_over_the_mixture_takes_states_and_ptx_rows_from_the_tasks_that_have_them(tiny_model):
+    """Step prompts start from the number games' train states (arithmetic has no search role),
+    ptx rows come from their state styles, and one step rolls out every task's prompts with its
+    own stop strings."""
+    tok = AutoTokenizer.from_pretrained(tiny_model)
+    tasks = [Game24(), Countdown(), Arithmetic()]
+    cfg = replace(rl.StageConfig.quick(), batch_size=6, step_prompts=2, group=2, max_new_tokens=16)
+    problems = rl.train_problems(tasks, cfg.seed)
+    assert {t.name for t, _ in problems} == {"game24", "countdown", "arithmetic"}
+    states = rl.step_states(tasks, problems, cfg)
+    assert {t.name for t, _ in states} == {"game24", "countdown"}
+    countdown = Countdown()
+    held_out = {p.text for s in ("val", "test") for p in countdown.problems(s)}
+    texts = [t.state_text(s) for t, s in states if t.name == "countdown"]
+    assert texts and all(" -> " in x for x in texts) and not set(texts) & held_out
+    assert all(t.solvable(s) for t, s in states)
+    rows = rl.ptx_rows(tasks, cfg, tok)
+    prompts = [tok.decode(ids[~mask].tolist()) for ids, mask in zip(rows.ids, rows.mask)]
+    assert any(" -> " in p for p in prompts) and any("Can reach 24: " in p for p in prompts)
+    assert not any(p.rstrip().endswith("Answer:") for p in prompts)  # no io pair of any task
+
+    calls = []
+
+    class Recording(rl.PolicyGradient):
+        def rollouts(self, policy, items, prompts, step):
+            calls.append([(task.name, self.style(subject)) for task, subject in items])
+            return super().rollouts(policy, items, prompts, step)
+
+    model = checkpoint.load_model(tiny_model)
+    step = Recording(cfg, problems, checkpoint.load_model(tiny_model), tok, states, rows)
+    trainee = loop.Trainee(model=model, net=model, optimizer=loop.make_optimizer(model, cfg), rank=0, world=1, bf16=False)
+    stats = step(trainee, 0, cfg.lr)
+    assert stats.tokens > 0 and {"reward", "reward_step", "ptx"} <= set(stats.metrics)
+    kinds = calls[0]
+    assert len(kinds) == 6 and [k for _, k in kinds] == ["cot"] * 4 + ["step"] * 2
 
 
 class ParityTask(Game24):
