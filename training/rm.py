@@ -155,10 +155,11 @@ class RewardStep:
 
 
 def _data_key(cfg: StageConfig, init: Path, tasks: Sequence[Task]) -> dict:
-    return {
+    """The settings the judgments depend on, as they read back from JSON (tuples become lists)."""
+    return json.loads(json.dumps({
         "tasks": [t.name for t in tasks], "init": str(Path(init).resolve()), "seed": cfg.seed, "data": asdict(cfg.data),
         "corpus": {t.name: asdict(cfg.corpus.of(t.name)) for t in tasks},
-    }  # fmt: skip
+    }))  # fmt: skip
 
 
 def judgments_for(cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task]) -> tuple[Judgments, float]:
