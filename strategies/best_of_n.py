@@ -49,11 +49,8 @@ class BestOfN:
         texts: list[str] = []
         scores: list[float] = []
         best: tuple[float, str] | None = None  # (score, answer)
-        round_ = 0
-        while len(texts) < config.n and not meter.exhausted():
-            k = min(config.per_call, config.n - len(texts))
-            batch = [c.text for c in config.base.sample(problem, meter, task, k, seed + round_, config.temperature)]
-            round_ += 1
+        for completions in config.base.rounds(problem, meter, task, config.n, config.per_call, seed, config.temperature):
+            batch = [c.text for c in completions]
             batch_scores = meter.reward([response_input(prompt, t) for t in batch])
             texts += batch
             scores += batch_scores

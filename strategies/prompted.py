@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -58,6 +59,17 @@ class Prompted:
         prompt = task.prompt(self.style, problem, self.k)
         grammar = grammar_for(task, self.style, problem) if self.constrained else None
         return model.generate([prompt], self.params(task, temperature), n=n, seed=seed, constraint=grammar)[0]
+
+    def rounds(
+        self, problem: Problem, meter: Meter, task: Task, total: int, per_round: int, seed: int, temperature: float
+    ) -> Iterator[list[Completion]]:
+        """Batches of up to `per_round` samples (one prefill each, seeds seed, seed+1, ...) until
+        `total` are drawn or the meter's budget is spent: the sampling loop of sc and bon."""
+        drawn, round_ = 0, 0
+        while drawn < total and not meter.exhausted():
+            batch = self.sample(problem, meter, task, min(per_round, total - drawn), seed + round_, temperature)
+            drawn, round_ = drawn + len(batch), round_ + 1
+            yield batch
 
     def solve(
         self, problem: Problem, model: LanguageModel, task: Task, budget: Budget, seed: int = 0

@@ -65,13 +65,9 @@ class SelfConsistency:
         meter = Meter(model, budget)
         texts: list[str] = []
         answers: list[str | None] = []
-        round_ = 0
-        while len(texts) < self.max_samples and not meter.exhausted():
-            n = min(self.n, self.max_samples - len(texts))
-            batch = base.sample(problem, meter, task, n, seed + round_, self.temperature)
+        for batch in base.rounds(problem, meter, task, self.max_samples, self.n, seed, self.temperature):
             texts += [c.text for c in batch]
             answers += [_claimed(task, problem, task.parse(c.text)) for c in batch]
-            round_ += 1
         return Result(
             answer=majority(answers),
             usage=meter.usage(),

@@ -57,6 +57,19 @@ def numbers_text(numbers) -> str:
     return " ".join(fmt(x) for x in numbers)
 
 
+def _read_step(thought: str) -> tuple[Fraction, str, Fraction, Fraction, list[Fraction] | None] | None:
+    """A step line's numbers: (a, op, b, result, the `left:` list or None), None if the line is
+    not a step or names a number that is not one (a model may write 21/0)."""
+    m = _STEP.match(thought)
+    if m is None:
+        return None
+    a, op, b, c, left = m.groups()
+    try:
+        return _number(a), op, _number(b), _number(c), None if left is None else [_number(x) for x in left.split()]
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
 def _combine(state: Position, a: Fraction, op: str, b: Fraction, result: Fraction) -> Position | None:
     """The state after replacing one a and one b by `result` (their expressions joined by op),
     or None if the state does not hold both numbers."""
@@ -323,26 +336,15 @@ class NumberGame:
     def expand(self, state: Position, thought: str) -> Position | None:
         """Apply a step such as '13 - 9 = 4 (left: 4 4 10)'. None if the arithmetic is wrong,
         a number is not available, or the stated 'left' numbers are wrong."""
-        m = _STEP.match(thought)
-        if m is None:
+        step = _read_step(thought)
+        if step is None:
             return None
-        a, op, b, c, left = m.groups()
-        try:
-            a, b, c = _number(a), _number(b), _number(c)
-        except ZeroDivisionError:  # a model may write a number such as 21/0
-            return None
+        a, op, b, c, said = step
         if (op == "/" and b == 0) or OPS[op](a, b) != c:
             return None
         new = _combine(state, a, op, b, c)
-        if new is None:
+        if new is None or (said is not None and sorted(said) != list(self.key(new))):
             return None
-        if left is not None:
-            try:
-                stated = sorted(_number(x) for x in left.split())
-            except (ValueError, ZeroDivisionError):
-                return None
-            if stated != list(self.key(new)):
-                return None
         return new
 
     def stated(self, state: Position, thought: str) -> Position | None:
@@ -351,15 +353,10 @@ class NumberGame:
         it where the step names one (a used number the state lacks stands as written), so the
         final answer is the expression the trusted steps build, for the verifier to judge.
         None only if the line is not a step at all (or leaves no numbers)."""
-        m = _STEP.match(thought)
-        if m is None:
+        step = _read_step(thought)
+        if step is None:
             return None
-        a, op, b, c, left = m.groups()
-        try:
-            a, b, c = _number(a), _number(b), _number(c)
-            said = None if left is None else [_number(x) for x in left.split()]
-        except (ValueError, ZeroDivisionError):
-            return None
+        a, op, b, c, said = step
         rest, used = list(state.items), []
         for x in (a, b):
             item = next((item for item in rest if item[0] == x), None)

@@ -297,6 +297,10 @@ class Mixture:
                 return cfg
         raise BadInput(f"the corpus mixture has no part for task {name!r} (it has {', '.join(self.names())})")
 
+    def only(self, names: Sequence[str]) -> Mixture:
+        """The parts of these tasks alone (each as sized here), in the order given."""
+        return Mixture(parts=tuple((name, self.of(name)) for name in names))
+
     @classmethod
     def quick(cls) -> Mixture:
         """The quick corpus of each default task (built in a few seconds)."""

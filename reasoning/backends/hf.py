@@ -78,6 +78,16 @@ def _serialized(method: F) -> F:
     return locked  # type: ignore[return-value]
 
 
+def fingerprint(model: torch.nn.Module, tokenizer: Any) -> str:
+    """16 hex digits of a SHA-256 over a model's weights (by name) and its tokenizer's vocabulary."""
+    h = hashlib.sha256()
+    for name, tensor in sorted(model.state_dict().items()):
+        h.update(name.encode())
+        h.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
+    h.update(json.dumps(tokenizer.get_vocab(), sort_keys=True).encode())
+    return h.hexdigest()[:16]
+
+
 class HFModel:
     """A transformers causal LM and its tokenizer. `HFModel(model, tokenizer)` wraps in-memory
     objects; `HFModel.load(dir)` reads a directory written by save_pretrained. Any causal LM
@@ -126,12 +136,7 @@ class HFModel:
         """What makes this model this model: its directory (where it was loaded from) and a
         fingerprint of its weights and vocabulary, so results are never credited to another model."""
         if self._fingerprint is None:
-            h = hashlib.sha256()
-            for name, tensor in sorted(self.model.state_dict().items()):
-                h.update(name.encode())
-                h.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-            h.update(json.dumps(self.tokenizer.get_vocab(), sort_keys=True).encode())
-            self._fingerprint = h.hexdigest()[:16]
+            self._fingerprint = fingerprint(self.model, self.tokenizer)
         where = str(self.path.resolve()) if self.path is not None else "(in memory)"
         return {"backend": "hf", "model": where, "fingerprint": self._fingerprint}
 

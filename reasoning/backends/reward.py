@@ -13,8 +13,6 @@ what `reasoning.backends.load` returns for a ModelSpec with `reward_model` set.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -139,12 +137,9 @@ class RewardModel:
 
     def identity(self) -> dict[str, str]:
         if self._fingerprint is None:
-            h = hashlib.sha256()
-            for name, tensor in sorted(self.model.state_dict().items()):
-                h.update(name.encode())
-                h.update(tensor.detach().cpu().contiguous().view(torch.uint8).numpy().tobytes())
-            h.update(json.dumps(self.tokenizer.get_vocab(), sort_keys=True).encode())
-            self._fingerprint = h.hexdigest()[:16]
+            from reasoning.backends.hf import fingerprint
+
+            self._fingerprint = fingerprint(self.model, self.tokenizer)
         where = str(self.path.resolve()) if self.path is not None else "(in memory)"
         return {"reward_model": where, "reward_fingerprint": self._fingerprint}
 

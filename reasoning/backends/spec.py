@@ -24,8 +24,11 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 APIS = ("auto", "completions", "chat")
 
 # The training stages shipped inside the package: name -> directory under reasoning/. The one
-# table of shipped models (add "base", "sft", "rm", "rl" here when they ship).
-SHIPPED: MappingProxyType[str, str] = MappingProxyType({"default": "checkpoints/default"})
+# table of shipped models: the policy (the SFT stage; "default" and "sft" name it) and the reward
+# model beside it (`--reward-model rm`). Add "base" and "rl" here when they ship.
+SHIPPED: MappingProxyType[str, str] = MappingProxyType(
+    {"default": "checkpoints/default", "sft": "checkpoints/default", "rm": "checkpoints/rm"}
+)
 DEFAULT = "default"
 
 

@@ -118,10 +118,12 @@ def report(directory: Annotated[Path, typer.Argument(help="A bench output direct
 
 
 def _train_stage(
-    stage: str, out: Path, quick: bool, init: Path | None = None, steps: int | None = None, **settings: object
+    stage: str, out: Path, quick: bool, init: Path | None = None, steps: int | None = None, tasks: str | None = None,
+    **settings: object,
 ) -> Path:
     """Run one stage with its default (or --quick) config, `steps` and `settings` replacing fields
-    of it, on every task of its corpus mixture (cfg.corpus, by task name)."""
+    of it, on every task of its corpus mixture (cfg.corpus, by task name) or on the parts named
+    in `tasks` (comma-separated)."""
     from dataclasses import replace
 
     from tasks import get_task
@@ -131,19 +133,24 @@ def _train_stage(
     cfg = module.StageConfig.quick() if quick else module.StageConfig()
     settings = settings if steps is None else {**settings, "steps": steps}
     cfg = replace(cfg, **settings) if settings else cfg
-    tasks = [get_task(name) for name in cfg.corpus.names()]
+    if tasks is not None:
+        cfg = replace(cfg, corpus=cfg.corpus.only([name.strip() for name in tasks.split(",") if name.strip()]))
+    chosen = [get_task(name) for name in cfg.corpus.names()]
     if stage == "pretrain":
-        return pretrain.pretrain(cfg, out, tasks)
+        return pretrain.pretrain(cfg, out, chosen)
     assert init is not None
-    return {"sft": sft.sft, "rm": rm.rm, "rl": rl.rl}[stage](cfg, init, out, tasks)
+    return {"sft": sft.sft, "rm": rm.rm, "rl": rl.rl}[stage](cfg, init, out, chosen)
 
 
 @train_app.command("pretrain")
 def train_pretrain(
-    out: options.Out = Path("checkpoints/pretrain"), quick: options.Quick = False, steps: options.Steps = None
+    out: options.Out = Path("checkpoints/pretrain"),
+    quick: options.Quick = False,
+    steps: options.Steps = None,
+    tasks: options.Tasks = None,
 ) -> None:
     """Stage 1: next-token prediction on documents of worked problems of every task in the mixture."""
-    print(_train_stage("pretrain", out, quick, steps=steps))
+    print(_train_stage("pretrain", out, quick, steps=steps, tasks=tasks))
 
 
 @train_app.command("sft")
@@ -152,9 +159,10 @@ def train_sft(
     init: Annotated[Path, typer.Option("--init", help="Pretrained model directory.")] = Path("checkpoints/pretrain"),
     quick: options.Quick = False,
     steps: options.Steps = None,
+    tasks: options.Tasks = None,
 ) -> None:
     """Stage 2: supervised fine-tuning on prompt/response pairs (loss on the response)."""
-    print(_train_stage("sft", out, quick, init, steps))
+    print(_train_stage("sft", out, quick, init, steps, tasks))
 
 
 @train_app.command("rm")
@@ -166,6 +174,7 @@ def train_rm(
     ] = None,
     quick: options.Quick = False,
     steps: options.Steps = None,
+    tasks: options.Tasks = None,
 ) -> None:
     """Stage 3: a reward model (a scalar head on the trunk) trained on outcomes: exact solvability,
     the policy's rollout success, verifier-ranked pairs (and human pairs if given)."""
@@ -177,7 +186,7 @@ def train_rm(
     if human_pairs is not None:
         data = rm.StageConfig.quick().data if quick else rm.StageConfig().data
         settings["data"] = replace(data, human_pairs=str(human_pairs))
-    print(_train_stage("rm", out, quick, init, steps, **settings))
+    print(_train_stage("rm", out, quick, init, steps, tasks, **settings))
 
 
 @train_app.command("rl")
@@ -190,6 +199,7 @@ def train_rl(
     reward_model: options.RewardModel = None,
     quick: options.Quick = False,
     steps: options.Steps = None,
+    tasks: options.Tasks = None,
 ) -> None:
     """Stage 4: policy gradient on train problems and states (cot and step prompts), KL-leashed to
     --init, with SFT pairs of the other styles mixed in (ptx)."""
@@ -198,7 +208,7 @@ def train_rl(
     if reward not in ("verifier", "model", "both"):
         raise BadInput(f"--reward must be verifier, model or both, got {reward!r}")
     judge = ModelSpec(reward_model=reward_model).reward_dir()  # the model options' --reward-model, resolved as there
-    print(_train_stage("rl", out, quick, init, steps, reward=reward, reward_model=None if judge is None else str(judge)))
+    print(_train_stage("rl", out, quick, init, steps, tasks, reward=reward, reward_model=None if judge is None else str(judge)))
 
 
 @train_app.command("all")

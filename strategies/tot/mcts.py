@@ -1,4 +1,4 @@
-"""Monte Carlo tree search over thoughts: UCT selection, expansion by the propose prompt,
+"""Monte Carlo tree search over thoughts: UCT or PUCT selection, expansion by the propose prompt,
 evaluation of the new children by the value (batched), and backup along the path.
 
 The statistics MCTS keeps per node are typed (NodeStats, held by the run); the tree's own
@@ -36,15 +36,29 @@ class Mcts:
     def at(self, node: int) -> NodeStats:
         return self.stats.setdefault(node, NodeStats())
 
-    def uct(self, parent: int, child: int) -> float:
-        """Mean backed-up value (or the child's own value before its first visit) plus exploration."""
+    def own_value(self, node: int) -> float:
+        """The value the node was given when its parent was expanded, in [0, 1]."""
+        return self.search.node(node)["value"] / self.search.top_weight
+
+    def score(self, parent: int, child: int, prior: float) -> float:
+        """Mean backed-up value (or the child's own value before its first visit) plus exploration:
+        UCT's sqrt(log N / (n + 1)), or PUCT's prior * sqrt(N) / (n + 1) (AlphaZero)."""
         s, stats = self.search, self.at(child)
-        q = stats.mean() if stats.visits else s.node(child)["value"] / s.top_weight
+        q = stats.mean() if stats.visits else self.own_value(child)
         n_parent = max(1, self.at(parent).visits)
+        if s.settings.selection == "puct":
+            return q + s.settings.c_uct * prior * math.sqrt(n_parent) / (stats.visits + 1)
         return q + s.settings.c_uct * math.sqrt(math.log(n_parent + 1) / (stats.visits + 1))
 
+    def pick(self, parent: int, options: list[int]) -> int:
+        """The option with the highest score; priors are each option's share of their values."""
+        values = [self.own_value(c) for c in options]
+        total = sum(values)
+        priors = [v / total if total > 0 else 1 / len(options) for v in values]
+        return max(zip(options, priors), key=lambda cp: self.score(parent, *cp))[0]
+
     def select(self) -> int | None:
-        """Walk down by UCT to a node that has not been expanded; None if the tree is exhausted."""
+        """Walk down by the selection rule to a node that has not been expanded; None if the tree is exhausted."""
         node = ROOT
         while self.at(node).expanded:
             options = [c for c in self.search.children(node) if not self.at(c).dead]
@@ -54,7 +68,7 @@ class Mcts:
                     return None
                 node = ROOT  # this subtree is spent: start again from the top
                 continue
-            node = max(options, key=lambda c: self.uct(node, c))
+            node = self.pick(node, options)
         return node
 
     def expand_and_evaluate(self, leaf: int) -> float:

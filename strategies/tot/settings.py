@@ -32,6 +32,9 @@ class SearchSettings:
     label_prefix: bool = True  # logprob values read label prefixes (s/l/i; one token per character only): 6x faster
     threshold: float = 1.0  # dfs prunes states valued below this (label-weight scale, 0.001-20)
     c_uct: float = 1.0  # mcts exploration constant
+    # mcts: UCT (exploration by visit counts alone) | PUCT (AlphaZero's: each child's share of its
+    # siblings' values is its prior, so the search follows the value and widens as visits grow)
+    selection: Literal["uct", "puct"] = "uct"
     iterations: int = 200  # mcts iterations when the budget does not stop it first
     max_depth: int = 10
     k: int = 0  # worked examples in propose and value prompts

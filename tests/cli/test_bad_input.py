@@ -15,7 +15,7 @@ CASES = [
         (["solve", "4 9 10 13", "--task", "chess"], "unknown task 'chess'"),
         (["solve", "4 9 10 13", "--budget", "10parsecs"], "bad budget '10parsecs'"),
         (["solve", "4 9 10 13", "--model", "/no/such/model"], "/no/such/model"),
-        (["solve", "4 9 10 13", "--model", "rl"], "no model 'rl': not a directory, nor a shipped model (shipped: default)"),
+        (["solve", "4 9 10 13", "--model", "rl"], "no model 'rl': not a directory, nor a shipped model (shipped: default, sft, rm)"),
         (["solve", "4 9 10 13", "--backend", "vllm"], "unknown backend 'vllm'; choose from hf, openai"),
         (["solve", "4 9 10 13", "--backend", "openai"], "--backend openai needs --base-url"),
         (["solve", "4 9 10 13", "--backend", "openai", "--base-url", "BADURL"], "cannot reach the server at http://127.0.0.1:"),
@@ -53,6 +53,9 @@ CASES = [
         (["train", "rl", "--reward", "model", "--init", "/no/such/sft", "--out", "OUT", "--quick"], "reward='model' needs reward_model"),
         (["train", "rl", "--reward", "model", "--reward-model", "/no/such/rm", "--out", "OUT", "--quick"], "reward model directory /no/such/rm does not exist"),
         (["train", "rl", "--reward", "judge", "--out", "OUT", "--quick"], "--reward must be verifier, model or both"),
+        # training on chosen parts of the mixture
+        (["train", "pretrain", "--quick", "--tasks", "game24,nope", "--out", "OUT"], "no part for task 'nope'"),
+        (["train", "rm", "--quick", "--tasks", ",", "--out", "OUT"], "names each task once, got []"),
 ]
 
 

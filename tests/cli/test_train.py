@@ -1,4 +1,5 @@
-"""`reason train` options: --steps replaces the stage's step count (and its schedule follows)."""
+"""`reason train` options: --steps replaces the stage's step count (and its schedule follows);
+--tasks trains on chosen parts of the mixture."""
 
 import json
 
@@ -18,3 +19,10 @@ def test_steps_sets_the_number_of_optimizer_steps(tmp_path):
 def test_steps_below_one_is_refused(tmp_path):
     done = reason("train", "pretrain", "--quick", "--steps", "0", "--out", str(tmp_path / "pre"))
     assert done.returncode == 2 and "steps" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_tasks_trains_on_the_named_parts_only(tmp_path):
+    out = tmp_path / "pre"
+    reason("train", "pretrain", "--quick", "--steps", "1", "--tasks", "game24", "--out", str(out), check=True)
+    log = json.loads((out / "train_log.json").read_text())
+    assert log["tasks"] == ["game24"] and [part[0] for part in log["config"]["corpus"]["parts"]] == ["game24"]

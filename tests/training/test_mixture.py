@@ -107,3 +107,14 @@ def test_sft_length_limit_counts_tokens():
     assert all(twice(p) + twice(r) <= 600 for p, r in by_tokens)
     shots = lambda pairs: sum(p.count("Input:") + p.count("Numbers:") for p, _ in pairs)  # noqa: E731
     assert shots(by_tokens) < shots(by_chars)  # longer in tokens: fewer examples fit in the prompts
+
+
+def test_only_keeps_the_named_parts_as_sized():
+    full = Mixture()
+    only = full.only(["arithmetic", "game24"])
+    assert only.names() == ("arithmetic", "game24")
+    assert only.of("game24") == full.of("game24") and only.of("arithmetic") == full.of("arithmetic")
+    with pytest.raises(BadInput, match="no part for task 'nope'"):
+        full.only(["nope"])
+    with pytest.raises(BadInput, match="names each task once"):
+        full.only(["game24", "game24"])

@@ -153,6 +153,36 @@ def test_mcts_selects_by_uct_and_backs_up():
     assert g.nodes[0]["visits"] == len(order)  # one backup per iteration
 
 
+WIDE = {  # five root children: "4 4 10" is valued far above the rest, its own children only "likely"
+    "4 9 10 13": ["13 - 9 = 4 (left: 4 4 10)", "4 + 9 = 13 (left: 10 13 13)", "10 - 4 = 6 (left: 6 9 13)",
+                  "9 + 10 = 19 (left: 4 13 19)", "4 * 9 = 36 (left: 10 13 36)"],
+    "4 4 10": ["4 + 4 = 8 (left: 8 10)", "10 - 4 = 6 (left: 4 6)"],
+    "4 6": ["4 * 6 = 24 (left: 24)"],
+    "8 10": ["8 + 10 = 18 (left: 18)"],
+}  # fmt: skip
+
+
+def wide() -> ScriptedModel:
+    def answer(prompt: str, i: int) -> str:
+        return "".join(line + "\n" for line in WIDE.get(state_of(prompt), ["1 + 1 = 2 (left: 2)"])) + "\n"
+
+    def labels(prompt: str) -> dict[str, float]:
+        return {"sure": 0.9, "likely": 0.1} if state_of(prompt) == "4 4 10" else {"likely": 0.6, "impossible": 0.4}
+
+    return ScriptedModel(reply=answer, labels=labels)
+
+
+def test_mcts_puct_follows_the_values_where_uct_explores():
+    """At the same exploration constant PUCT (values as priors) stays below the top-valued child
+    while its subtree looks only "likely"; UCT leaves it to try the other root children first."""
+    puct_model, uct_model = wide(), wide()
+    puct = tot(search="mcts", selection="puct").solve(PROBLEM, puct_model, TASK, Budget())
+    uct = tot(search="mcts").solve(PROBLEM, uct_model, TASK, Budget())
+    assert puct.answer == uct.answer == "4 * (10 - (13 - 9)) = 24"
+    assert expanded_states(puct_model)[:2] == ["4 9 10 13", "4 4 10"] and len(expanded_states(puct_model)) <= 4
+    assert len(set(expanded_states(uct_model)) & {"10 13 13", "6 9 13", "4 13 19", "10 13 36"}) >= 2
+
+
 def test_mcts_stops_when_the_tree_is_exhausted():
     model = ScriptedModel(reply=lambda p, i: "4 + 9 = 13 (left: 10 13 13)\n\n" if "4 9 10 13" in p else "10 + 13 = 23 (left: 13 23)\n\n",
                           labels=lambda p: {"impossible": 1.0})
