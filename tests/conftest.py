@@ -23,9 +23,11 @@ def reason(
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory) -> Path:
-    """A tiny model really trained (pretrain, sft, rl: a few real steps each) through the CLI."""
+    """A tiny model really trained (pretrain, sft, rm, rl: a few real steps each) through the
+    CLI; what the run printed is kept in train.log beside the stages."""
     out = tmp_path_factory.mktemp("tiny")
-    reason("train", "all", "--quick", "--out", str(out), check=True)
+    done = reason("train", "all", "--quick", "--out", str(out), check=True)
+    (out / "train.log").write_text(done.stdout)
     return out / "rl"
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,9 @@ from reasoning.judgment import response_input, state_input
 from reasoning.protocols import LanguageModel, Problem, Task, has_role, require
 from reasoning.types import SamplingParams
 from training.corpus import CorpusConfig, Mixture
+
+
+Report = Callable[[str, int, int], None]  # (source, items done, items in all): progress of the sampled sources
 
 
 @dataclass(frozen=True)
@@ -168,29 +171,39 @@ def reaches_goal(task: Task, state: Hashable, text: str) -> bool:
     return False
 
 
-def _generate(policy: LanguageModel, prompts: list[str], params: SamplingParams, n: int, seed: int, batch: int) -> list[list[str]]:
+def _generate(
+    policy: LanguageModel, prompts: list[str], params: SamplingParams, n: int, seed: int, batch: int,
+    report: Report | None = None, source: str = "",
+) -> list[list[str]]:
+    """n samples per prompt, `batch` prompts per call; `report(source, done, len(prompts))` after each call."""
     out: list[list[str]] = []
     for i in range(0, len(prompts), batch):
         rows = policy.generate(prompts[i : i + batch], params, n=n, seed=seed + i)
         out += [[c.text for c in row] for row in rows]
+        if report is not None:
+            report(source, len(out), len(prompts))
     return out
 
 
-def rollout_points(task: Task, policy: LanguageModel, states: Sequence[Hashable], cfg: JudgmentConfig, seed: int) -> list[Point]:
+def rollout_points(
+    task: Task, policy: LanguageModel, states: Sequence[Hashable], cfg: JudgmentConfig, seed: int, report: Report | None = None
+) -> list[Point]:
     """States labelled by the share of the policy's sampled chains from them that reach the goal."""
     if cfg.rollout_states == 0 or not states:
         return []
     chosen = random.Random(f"{seed}-rm-rollout").sample(list(states), min(cfg.rollout_states, len(states)))
     params = SamplingParams(temperature=cfg.rollout_temperature, max_new_tokens=cfg.max_rollout_tokens, stop=task.stop("step"))
     prompts = [task.step_prompt(s, 0) for s in chosen]  # type: ignore[attr-defined]
-    outs = _generate(policy, prompts, params, cfg.rollouts, seed, cfg.generate_batch)
+    outs = _generate(policy, prompts, params, cfg.rollouts, seed, cfg.generate_batch, report, f"{task.name} rollout states")
     return [
         Point(state_input(task, s), sum(reaches_goal(task, s, t) for t in texts) / len(texts), "rollout")
         for s, texts in zip(chosen, outs)
     ]
 
 
-def verifier_pairs(task: Task, policy: LanguageModel, problems: Sequence[Problem], cfg: JudgmentConfig, seed: int) -> list[Pair]:
+def verifier_pairs(
+    task: Task, policy: LanguageModel, problems: Sequence[Problem], cfg: JudgmentConfig, seed: int, report: Report | None = None
+) -> list[Pair]:
     """(better, worse) responses to train problems, ranked by the task's reward (its verifier)."""
     if cfg.pair_problems == 0 or cfg.pairs_per_problem == 0:
         return []
@@ -198,7 +211,7 @@ def verifier_pairs(task: Task, policy: LanguageModel, problems: Sequence[Problem
     chosen = list(problems) if cfg.pair_problems is None else rng.sample(list(problems), min(cfg.pair_problems, len(problems)))
     params = SamplingParams(temperature=cfg.pair_temperature, max_new_tokens=cfg.max_response_tokens, stop=task.stop(cfg.pair_style))
     prompts = [task.prompt(cfg.pair_style, p, 0) for p in chosen]
-    outs = _generate(policy, prompts, params, cfg.pair_samples, seed + 1, cfg.generate_batch)
+    outs = _generate(policy, prompts, params, cfg.pair_samples, seed + 1, cfg.generate_batch, report, f"{task.name} pair problems")
     pairs = []
     for problem, prompt, texts in zip(chosen, prompts, outs):
         scored = {t: task.reward(problem, t) for t in dict.fromkeys(texts)}  # distinct responses
@@ -252,17 +265,20 @@ def held_out(task: Task, texts: Sequence[str]) -> list[str]:
     return found
 
 
-def task_judgments(task: Task, policy: LanguageModel | None, cfg: JudgmentConfig, seed: int, part: CorpusConfig) -> Judgments:
-    """One task's points and pairs (the policy samples rollouts and responses; None: no sampled
-    sources). BadInput if any text shows a val or test problem of the task."""
+def task_judgments(
+    task: Task, policy: LanguageModel | None, cfg: JudgmentConfig, seed: int, part: CorpusConfig, report: Report | None = None
+) -> Judgments:
+    """One task's points and pairs (the policy samples rollouts and responses, their progress
+    going to `report`; None: no sampled sources). BadInput if any text shows a val or test
+    problem of the task."""
     require(task, "reason train rm", "answering")
     problems = train_problems(task, part, seed)
     states = train_states(task, problems, part.states_per_problem, seed)
     points = solvable_points(task, states, cfg, seed)
     pairs: list[Pair] = []
     if policy is not None:
-        points += rollout_points(task, policy, states, cfg, seed)
-        pairs += verifier_pairs(task, policy, problems, cfg, seed)
+        points += rollout_points(task, policy, states, cfg, seed, report)
+        pairs += verifier_pairs(task, policy, problems, cfg, seed, report)
     judgments = Judgments(tuple(points), tuple(pairs))
     refuse_held_out(task, judgments.texts())
     return judgments
@@ -277,16 +293,22 @@ def refuse_held_out(task: Task, texts: Sequence[str]) -> None:
 
 
 def build(
-    tasks: Sequence[Task], policy: LanguageModel | None, cfg: JudgmentConfig, seed: int, mixture: Mixture | None = None
+    tasks: Sequence[Task],
+    policy: LanguageModel | None,
+    cfg: JudgmentConfig,
+    seed: int,
+    mixture: Mixture | None = None,
+    report: Report | None = None,
 ) -> Judgments:
     """Every task's items (each sized by its part of the mixture and by cfg), then the human
-    pairs if any (checked against every task's val and test). BadInput if nothing is left to
-    learn from or any text shows a held-out problem."""
+    pairs if any (checked against every task's val and test). The sampled sources report their
+    progress to `report`. BadInput if nothing is left to learn from or any text shows a
+    held-out problem."""
     mixture = mixture or Mixture()
     points: list[Point] = []
     pairs: list[Pair] = []
     for task in tasks:
-        part = task_judgments(task, policy, cfg, seed, mixture.of(task.name))
+        part = task_judgments(task, policy, cfg, seed, mixture.of(task.name), report)
         points += part.points
         pairs += part.pairs
     if cfg.human_pairs is not None:

@@ -21,12 +21,14 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from transformers import AutoTokenizer
 
 from reasoning.backends.hf import HFModel
@@ -35,7 +37,7 @@ from reasoning.errors import BadInput
 from reasoning.protocols import Task
 from training import checkpoint, loop
 from training.corpus import Mixture
-from training.judgments import JudgmentConfig, Judgments, build
+from training.judgments import JudgmentConfig, Judgments, Report, build
 from training.model import ModelConfig
 from training.reward_head import HeadInit, from_policy
 
@@ -162,10 +164,33 @@ def _data_key(cfg: StageConfig, init: Path, tasks: Sequence[Task]) -> dict:
     }))  # fmt: skip
 
 
-def judgments_for(cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task]) -> tuple[Judgments, float]:
+@contextmanager
+def _building(enabled: bool) -> Iterator[Report | None]:
+    """A bar per sampled source while judgments are built (a plain line per update when the
+    output is not a terminal, as in a log file); None when disabled."""
+    if not enabled:
+        yield None
+        return
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns) as bar:
+        bars: dict[str, TaskID] = {}
+
+        def report(source: str, done: int, total: int) -> None:
+            if source not in bars:
+                bars[source] = bar.add_task(source, total=total)
+            bar.update(bars[source], completed=done)
+            if not bar.console.is_terminal:
+                print(f"rm judgments: {source} {done}/{total}", flush=True)
+
+        yield report
+
+
+def judgments_for(
+    cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task], progress: bool = True
+) -> tuple[Judgments, float]:
     """The judgments this run trains on: read back from out/ when an earlier run of the same
-    settings made them, else built (the policy in `init` samples) and written there. Returns
-    them and the seconds building took (0 when read back)."""
+    settings made them, else built (the policy in `init` samples, with a progress bar) and
+    written there. Returns them and the seconds building took (0 when read back)."""
     path, key = Path(out) / DATA, _data_key(cfg, init, tasks)
     if path.is_file():
         saved = json.loads(path.read_text())
@@ -173,7 +198,8 @@ def judgments_for(cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task]
             return Judgments.from_json(saved), 0.0
     start = time.monotonic()
     policy = HFModel.load(init, device="cpu")
-    judgments = build(tasks, policy, cfg.data, cfg.seed, cfg.corpus)
+    with _building(progress) as report:
+        judgments = build(tasks, policy, cfg.data, cfg.seed, cfg.corpus, report)
     seconds = time.monotonic() - start
     Path(out).mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{DATA}.{os.getpid()}")
@@ -190,7 +216,7 @@ def rm(cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task], progress:
     if checkpoint.is_reward_model(init):
         raise BadInput(f"rm init {init} is already a reward model: start from a language model (the sft stage's output)")
     tokenizer = AutoTokenizer.from_pretrained(init)
-    judgments, data_seconds = judgments_for(cfg, init, out, tasks)
+    judgments, data_seconds = judgments_for(cfg, init, out, tasks, progress)
     max_len = json.loads((init / "config.json").read_text()).get("max_position_embeddings", 1024)
     data, dropped = encoded(judgments, tokenizer, max_len)
     info = {

@@ -14,6 +14,8 @@ def test_train_all_writes_a_reward_model_between_sft_and_rl(tiny_model):
     assert log["stage"] == "rm" and log["steps"] > 0 and log["init"] == str(tiny_model.parent / "sft")
     assert json.loads((rm / "config.json").read_text())["architectures"] == ["LlamaForSequenceClassification"]
     assert json.loads((tiny_model / "train_log.json").read_text())["init"] == str(tiny_model.parent / "sft")
+    printed = (tiny_model.parent / "train.log").read_text()  # judgment building shows its progress (plain lines: no terminal)
+    assert "rm judgments: game24 rollout states 24/24" in printed and "rm judgments: arithmetic pair problems 8/8" in printed
 
 
 @pytest.mark.parametrize("strategy, settings", [

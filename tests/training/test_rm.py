@@ -111,8 +111,11 @@ def held_out_lines(texts):
 
 def test_judgments_come_from_train_problems_only_and_held_out_ones_are_refused(policy_dir, tmp_path):
     task = PlusTask()
-    cfg = replace(JudgmentConfig.quick(), pair_problems=12, rollout_states=8)
-    built = judgments.build([task], HFModel.load(policy_dir), cfg, seed=0, mixture=Mixture.quick())
+    cfg = replace(JudgmentConfig.quick(), pair_problems=12, rollout_states=8, generate_batch=5)
+    calls = []
+    built = judgments.build([task], HFModel.load(policy_dir), cfg, seed=0, mixture=Mixture.quick(), report=lambda *c: calls.append(c))
+    assert calls == [("game24 rollout states", 5, 8), ("game24 rollout states", 8, 8),
+                     ("game24 pair problems", 5, 12), ("game24 pair problems", 10, 12), ("game24 pair problems", 12, 12)]
     sources = built.sources()
     assert sources["solvable"] > 0 and sources["rollout"] == 8 and sources["verifier"] > 0
     lines, leaks = held_out_lines(built.texts())
