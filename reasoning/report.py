@@ -116,6 +116,30 @@ def human_baseline(records: Iterable[dict[str, Any]]) -> tuple[float, float, int
     )
 
 
+def by_category(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, tuple[int, int]]]:
+    """(strategy, budget) -> category -> (correct, n), over the records whose problem carries a
+    category (problem meta `category`, as arithmetic's do); empty when none does. Strategies are
+    labelled as in `summarize`; categories keep their first-seen order."""
+    records = [r for r in records if "problem_category" in r]
+    models = models_in(records)
+    out: dict[tuple[str, str], dict[str, tuple[int, int]]] = {}
+    for r in records:
+        cell = out.setdefault((_label(r, models), r["budget"]), {})
+        k, n = cell.get(r["problem_category"], (0, 0))
+        cell[r["problem_category"]] = (k + bool(r["correct"]), n + 1)
+    return out
+
+
+def _category_table(cells: dict[tuple[str, str], dict[str, tuple[int, int]]]) -> list[str]:
+    categories = list(dict.fromkeys(c for per in cells.values() for c in per))
+    lines = ["## By category", "", "| strategy | budget | " + " | ".join(categories) + " |",
+             "|---|---|" + "---|" * len(categories)]  # fmt: skip
+    for (strategy, budget), per in sorted(cells.items(), key=lambda kv: (kv[0][0], budget_order(kv[0][1]))):
+        shown = [f"{per[c][0] / per[c][1]:.1%} ({per[c][1]})" if c in per else "-" for c in categories]
+        lines.append(f"| {strategy} | {budget} | " + " | ".join(shown) + " |")
+    return [*lines, ""]
+
+
 def declines(rows: Sequence[Row]) -> list[str]:
     """Sentences naming every place where a strategy's accuracy falls as its budget grows."""
     out = []
@@ -181,7 +205,11 @@ def plot(rows: Sequence[Row], human: tuple[float, float, int] | None, path: Path
 
 
 def markdown(
-    rows: Sequence[Row], human: tuple[float, float, int] | None, meta: dict[str, Any], models: Sequence[str] = ()
+    rows: Sequence[Row],
+    human: tuple[float, float, int] | None,
+    meta: dict[str, Any],
+    models: Sequence[str] = (),
+    categories: dict[tuple[str, str], dict[str, tuple[int, int]]] | None = None,
 ) -> str:
     lines = ["# Accuracy against thinking time", ""]
     for command in meta.get("commands", []):  # directories written before runs were recorded
@@ -214,6 +242,8 @@ def markdown(
                 lines.append(f"| {r.strategy} | {r.accuracy:.1%} | {r.low:.1%} - {r.high:.1%} | {r.n} | "
                              f"{r.median_seconds:.2f} | {r.p90_seconds:.2f} | {r.mean_tokens:.0f} | {r.mean_calls:.1f} |")
         lines.append("")
+    if categories:
+        lines += _category_table(categories)
     falls = declines(rows)
     lines += ["## Where accuracy falls with more budget", ""]
     lines += [f"- {s}" for s in falls] if falls else ["Nowhere: every curve is flat or rising."]
@@ -226,6 +256,6 @@ def write_report(directory: Path, records: Sequence[dict[str, Any]], meta: dict[
     human = human_baseline(records)
     plot(rows, human, directory / "accuracy_vs_time.png")
     tmp = directory / "report.md.tmp"
-    tmp.write_text(markdown(rows, human, meta, models_in(records)))
+    tmp.write_text(markdown(rows, human, meta, models_in(records), by_category(records)))
     tmp.replace(directory / "report.md")
     return rows

@@ -402,7 +402,7 @@ def run(
         "commit": source_commit(),
         **(info or {}),
     }
-    if info and "init" in info and (Path(info["init"]) / "train_log.json").is_file():
+    if info and info.get("init") and (Path(info["init"]) / "train_log.json").is_file():
         # the earlier stages' logs travel with the model: a shipped checkpoint carries them all
         log["init_log"] = json.loads((Path(info["init"]) / "train_log.json").read_text())
     if rank == 0:

@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from transformers import AutoConfig, AutoTokenizer
+
 from reasoning.errors import BadInput
 from reasoning.protocols import Task
-from training import corpus, loop
+from training import checkpoint, corpus, loop
 from training.corpus import Mixture
 from training.model import ModelConfig, build_model
 from training.tokenizer import build_tokenizer
@@ -37,22 +39,29 @@ class StageConfig(loop.StageConfig):
         )  # fmt: skip
 
 
-def pretrain(cfg: StageConfig, out: Path, tasks: Sequence[Task], progress: bool = True) -> Path:
-    """Pretrain a fresh model on the tasks' documents (each sized by its part of cfg.corpus);
-    write it to `out/` (resumable). Returns out."""
+def pretrain(
+    cfg: StageConfig, out: Path, tasks: Sequence[Task], progress: bool = True, init: Path | None = None
+) -> Path:
+    """Pretrain on the tasks' documents (each sized by its part of cfg.corpus): a fresh model
+    (cfg.model), or, with `init`, the finished model there (continued pretraining: its own
+    architecture and tokenizer; cfg.model is not read). Writes `out/` (resumable). Returns out."""
     out = Path(out)
-    if cfg.seq_len > cfg.model.max_len:
-        raise BadInput(f"seq_len {cfg.seq_len} exceeds the model's max_len {cfg.model.max_len}")
-    tokenizer = build_tokenizer()
+    if init is None:
+        tokenizer, max_len = build_tokenizer(), cfg.model.max_len
+        init_model = lambda: build_model(cfg.model, len(tokenizer), cfg.seed, tokenizer)  # noqa: E731
+    else:
+        init, out = checkpoint.init_dirs(init, out, "pretrain")
+        tokenizer = AutoTokenizer.from_pretrained(init)
+        max_len = AutoConfig.from_pretrained(init).max_position_embeddings
+        init_model = lambda: checkpoint.load_model(init)  # noqa: E731
+    if cfg.seq_len > max_len:
+        raise BadInput(f"seq_len {cfg.seq_len} exceeds the model's max_len {max_len}")
     docs = corpus.mixture_documents(tasks, cfg.corpus, cfg.seed)
     seqs = tokenizer(docs, add_special_tokens=False)["input_ids"]
     rows = loop.packed(seqs, cfg.seq_len, tokenizer.bos_token_id, tokenizer.pad_token_id)
     info = {
         "tasks": [t.name for t in tasks], "documents": len(docs), "characters": sum(map(len, docs)),
         "corpus_tokens": sum(map(len, seqs)) + len(seqs),  # with one BOS per document
+        "init": None if init is None else str(init),
     }  # fmt: skip
-    return loop.train(
-        cfg, out, "pretrain", rows, tokenizer,
-        init_model=lambda: build_model(cfg.model, len(tokenizer), cfg.seed, tokenizer),
-        info=info, progress=progress,
-    )  # fmt: skip
+    return loop.train(cfg, out, "pretrain", rows, tokenizer, init_model=init_model, info=info, progress=progress)

@@ -24,10 +24,11 @@ DTYPES = ("auto", "float32", "bfloat16", "float16")
 APIS = ("auto", "completions", "chat")
 
 # The training stages shipped inside the package: name -> directory under reasoning/. The one
-# table of shipped models: the policy (the SFT stage; "default" and "sft" name it) and the reward
-# model beside it (`--reward-model rm`). Add "base" and "rl" here when they ship.
+# table of shipped models: the policy (the SFT stage; "default" and "sft" name it), the reward
+# model beside it (`--reward-model rm`), and the mixed model (every task of the mixture; not yet the
+# default: see the README). Add "base" and "rl" here when they ship.
 SHIPPED: MappingProxyType[str, str] = MappingProxyType(
-    {"default": "checkpoints/default", "sft": "checkpoints/default", "rm": "checkpoints/rm"}
+    {"default": "checkpoints/default", "sft": "checkpoints/default", "mixed": "checkpoints/mixed", "rm": "checkpoints/rm"}
 )
 DEFAULT = "default"
 

@@ -137,7 +137,7 @@ def _train_stage(
         cfg = replace(cfg, corpus=cfg.corpus.only([name.strip() for name in tasks.split(",") if name.strip()]))
     chosen = [get_task(name) for name in cfg.corpus.names()]
     if stage == "pretrain":
-        return pretrain.pretrain(cfg, out, chosen)
+        return pretrain.pretrain(cfg, out, chosen, init=init)
     assert init is not None
     return {"sft": sft.sft, "rm": rm.rm, "rl": rl.rl}[stage](cfg, init, out, chosen)
 
@@ -145,12 +145,16 @@ def _train_stage(
 @train_app.command("pretrain")
 def train_pretrain(
     out: options.Out = Path("checkpoints/pretrain"),
+    init: Annotated[
+        Optional[Path],
+        typer.Option("--init", help="Continue pretraining the finished model in this directory (default: a fresh model)."),
+    ] = None,
     quick: options.Quick = False,
     steps: options.Steps = None,
     tasks: options.Tasks = None,
 ) -> None:
     """Stage 1: next-token prediction on documents of worked problems of every task in the mixture."""
-    print(_train_stage("pretrain", out, quick, steps=steps, tasks=tasks))
+    print(_train_stage("pretrain", out, quick, init, steps, tasks))
 
 
 @train_app.command("sft")

@@ -15,7 +15,7 @@ CASES = [
         (["solve", "4 9 10 13", "--task", "chess"], "unknown task 'chess'"),
         (["solve", "4 9 10 13", "--budget", "10parsecs"], "bad budget '10parsecs'"),
         (["solve", "4 9 10 13", "--model", "/no/such/model"], "/no/such/model"),
-        (["solve", "4 9 10 13", "--model", "rl"], "no model 'rl': not a directory, nor a shipped model (shipped: default, sft, rm)"),
+        (["solve", "4 9 10 13", "--model", "rl"], "no model 'rl': not a directory, nor a shipped model (shipped: default, sft, mixed, rm)"),
         (["solve", "4 9 10 13", "--backend", "vllm"], "unknown backend 'vllm'; choose from hf, openai"),
         (["solve", "4 9 10 13", "--backend", "openai"], "--backend openai needs --base-url"),
         (["solve", "4 9 10 13", "--backend", "openai", "--base-url", "BADURL"], "cannot reach the server at http://127.0.0.1:"),
@@ -32,6 +32,7 @@ CASES = [
         (["bench", "--out", "OUT", "--strategy", "io,nope"], "unknown strategy 'nope'"),
         (["report", "/no/such/dir"], "no results.jsonl"),
         (["train", "sft", "--init", "/no/such/pretrain", "--out", "OUT", "--quick"], "/no/such/pretrain"),
+        (["train", "pretrain", "--init", "/no/such/base", "--out", "OUT", "--quick"], "/no/such/base"),
         (["train", "rl", "--init", "/no/such/sft", "--out", "OUT", "--quick"], "/no/such/sft"),
         # countdown: a missing arrow, a non-number, too many or too few numbers
         (["solve", "96 7 37 74 55", "--task", "countdown"], "an arrow '->' and a target"),

@@ -1,7 +1,9 @@
-"""The stages that ship in the package: the policy (`default`, also named `sft`) and the reward
-model (`rm`), found by name from any working directory and used as a user would."""
+"""The models that ship in the package: the policy (`default`, also named `sft`), the mixed model
+(`mixed`) and the reward model (`rm`), found by name from any working directory and used as a user
+would."""
 
 import json
+import re
 from fractions import Fraction
 
 from reasoning.backends.reward import RewardModel
@@ -37,3 +39,23 @@ def test_solve_with_the_shipped_reward_model_records_it(tmp_path):
     record = json.loads(done.stdout)
     assert record["model"]["reward_model"] == str(shipped_dir("rm").resolve())
     assert record["regime"] == "with rules" and record["settings"]["value"] == "learned"
+
+
+def test_shipped_mixed_model_works_on_the_other_tasks(tmp_path):
+    """`--model mixed` (trained on every task of the mixture) writes checked scratchpads and
+    searches Countdown; each answer is checked here again, independently of the task."""
+    log = json.loads((shipped_dir("mixed") / "train_log.json").read_text())
+    assert log["stage"] == "sft" and log["tasks"] == ["game24", "countdown", "arithmetic"]
+    done = reason("solve", "What is 7645 plus 501?", "--task", "arithmetic", "--model", "mixed", "--strategy", "cot",
+                  "--json", cwd=tmp_path, check=True)  # fmt: skip
+    record = json.loads(done.stdout)
+    assert record["correct"] and int(record["answer"]) == 7645 + 501
+    done = reason("solve", "3 37 94 -> 54", "--task", "countdown", "--model", "mixed", "--strategy", "tot",
+                  "--budget", "20s", "--json", cwd=tmp_path, check=True)  # fmt: skip
+    record = json.loads(done.stdout)
+    expression, _, result = record["answer"].partition("=")
+    assert record["correct"] and int(result) == 54
+    assert sorted(int(n) for n in re.findall(r"\d+", expression)) == [3, 37, 94]
+    exact = re.sub(r"\d+", lambda m: f"Fraction({m.group()})", expression)  # digits, + - * / and brackets only
+    assert set(re.sub(r"Fraction|\d+", "", exact)) <= set("()+-*/ ")
+    assert eval(exact, {"Fraction": Fraction, "__builtins__": {}}) == 54  # noqa: S307

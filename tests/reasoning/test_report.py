@@ -1,6 +1,6 @@
 import pytest
 
-from reasoning.report import _point_labels, declines, human_baseline, summarize, wilson, write_report
+from reasoning.report import _point_labels, by_category, declines, human_baseline, summarize, wilson, write_report
 
 
 def rec(strategy, budget, correct, seconds=1.0, problem="p", **extra):
@@ -71,3 +71,16 @@ def test_human_baseline_only_where_the_task_has_one(tmp_path):
     timed = [rec("cot", "1s", True, problem="p", problem_human_seconds=3.0, problem_human_solve_rate=0.5)]
     write_report(tmp_path, timed, {"task": "mine"})
     assert "Humans (from the task's data, the same 1 problems)" in (tmp_path / "report.md").read_text()
+
+
+def test_accuracy_by_category_where_problems_have_one(tmp_path):
+    records = [rec("cot", "10s", ok, problem=f"{cat}{i}", problem_category=cat)
+               for cat, oks in (("2D+", (True, True)), ("5D-", (True, False, False))) for i, ok in enumerate(oks)]
+    assert by_category(records) == {("cot", "10s"): {"2D+": (2, 2), "5D-": (1, 3)}}
+    write_report(tmp_path, records, {"task": "arithmetic"})
+    md = (tmp_path / "report.md").read_text()
+    assert "## By category" in md and "| cot | 10s | 100.0% (2) | 33.3% (3) |" in md
+    plain = [rec("cot", "1s", True, problem=str(i)) for i in range(3)]
+    assert by_category(plain) == {}
+    write_report(tmp_path, plain, {"task": "countdown"})
+    assert "By category" not in (tmp_path / "report.md").read_text()

@@ -44,6 +44,19 @@ def test_quick_pretrain_then_sft(tmp_path):
     assert model(input_ids=ids).logits.shape == (1, ids.shape[1], len(tok))
 
 
+def test_continued_pretraining_starts_from_the_init_weights(tmp_path):
+    task = Game24()
+    first = pretrain(PretrainConfig.quick(), tmp_path / "first", [task], progress=False)
+    more = pretrain(replace(PretrainConfig.quick(), steps=2), tmp_path / "more", [task], progress=False, init=first)
+    fresh = pretrain(replace(PretrainConfig.quick(), steps=2), tmp_path / "fresh", [task], progress=False)
+    start = lambda out: log_of(out)["loss_history"][0][1]  # noqa: E731  (the first logged loss)
+    assert log_of(more)["init"] == str(first)
+    assert start(more) < start(fresh) - 0.5  # it resumes the init's learning, not a random model's
+    a, b = AutoModelForCausalLM.from_pretrained(first), AutoModelForCausalLM.from_pretrained(more)
+    assert a.config.to_dict()["hidden_size"] == b.config.to_dict()["hidden_size"]
+    assert any(not torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))  # and it trained
+
+
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
     task, out = Game24(), tmp_path / "pre"
     cfg = replace(PretrainConfig.quick(), steps=8, ckpt_every=4)

@@ -13,12 +13,12 @@ def test_the_default_is_the_shipped_model_from_any_directory(tmp_path, monkeypat
     directory = ModelSpec().model_dir()
     assert directory == shipped_dir("default") and (directory / "config.json").is_file()
     assert ModelSpec(model="default").model_dir() == directory
-    assert set(SHIPPED) == {"default", "sft", "rm"} and shipped_dir("sft") == directory
+    assert set(SHIPPED) == {"default", "sft", "mixed", "rm"} and shipped_dir("sft") == directory
 
 
 def test_a_directory_or_an_unknown_name(tmp_path):
     assert ModelSpec(model=str(tmp_path)).model_dir() == tmp_path
-    with pytest.raises(ModelNotFound, match="no model 'rl': not a directory, nor a shipped model \\(shipped: default, sft, rm\\)"):
+    with pytest.raises(ModelNotFound, match="no model 'rl': not a directory, nor a shipped model \\(shipped: default, sft, mixed, rm\\)"):
         ModelSpec(model="rl").model_dir()
     with pytest.raises(ModelNotFound, match="/no/such/model does not exist"):
         ModelSpec(model="/no/such/model").model_dir()
