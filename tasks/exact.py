@@ -93,7 +93,8 @@ def fmt(x: Fraction) -> str:
     return str(x.numerator) if x.denominator == 1 else f"{x.numerator}/{x.denominator}"
 
 
-def steps(numbers: tuple[Fraction, ...]) -> list[tuple[Fraction, str, Fraction, Fraction]]:
+@lru_cache(maxsize=1 << 16)  # corpora and searches meet the same few thousand multisets again and again
+def steps(numbers: tuple[Fraction, ...]) -> tuple[tuple[Fraction, str, Fraction, Fraction], ...]:
     """Every distinct step (a, op, b, result) on a multiset of numbers. Subtraction keeps
     results non-negative and division never divides by zero; that loses no solution of a
     non-negative target (a negative intermediate can always be traded for its opposite)."""
@@ -114,7 +115,7 @@ def steps(numbers: tuple[Fraction, ...]) -> list[tuple[Fraction, str, Fraction, 
                     continue
                 seen.add(key)
                 out.append((a, op, b, OPS[op](a, b)))
-    return out
+    return tuple(out)
 
 
 def remove_pair(numbers: tuple[Fraction, ...], a: Fraction, b: Fraction) -> tuple[Fraction, ...] | None:

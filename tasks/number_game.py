@@ -269,7 +269,8 @@ class NumberGame:
             if key in seen or self.is_terminal(state):
                 continue
             seen[key] = state
-            frontier.extend(child for _, child in self.successors(state))
+            if len(state) > 2:  # a 2-number state's children are all terminal
+                frontier.extend(child for _, child in self.successors(state))
         return list(seen.values())
 
     # -- answers -----------------------------------------------------------------------------

@@ -119,11 +119,11 @@ def report(directory: Annotated[Path, typer.Argument(help="A bench output direct
 
 def _train_stage(
     stage: str, out: Path, quick: bool, init: Path | None = None, steps: int | None = None, tasks: str | None = None,
-    **settings: object,
+    seed: int | None = None, **settings: object,
 ) -> Path:
-    """Run one stage with its default (or --quick) config, `steps` and `settings` replacing fields
-    of it, on every task of its corpus mixture (cfg.corpus, by task name) or on the parts named
-    in `tasks` (comma-separated)."""
+    """Run one stage with its default (or --quick) config, `steps`, `seed` and `settings` replacing
+    fields of it, on every task of its corpus mixture (cfg.corpus, by task name) or on the parts
+    named in `tasks` (comma-separated)."""
     from dataclasses import replace
 
     from tasks import get_task
@@ -131,7 +131,7 @@ def _train_stage(
 
     module = {"pretrain": pretrain, "sft": sft, "rm": rm, "rl": rl}[stage]
     cfg = module.StageConfig.quick() if quick else module.StageConfig()
-    settings = settings if steps is None else {**settings, "steps": steps}
+    settings = {**settings, **{k: v for k, v in (("steps", steps), ("seed", seed)) if v is not None}}
     cfg = replace(cfg, **settings) if settings else cfg
     if tasks is not None:
         cfg = replace(cfg, corpus=cfg.corpus.only([name.strip() for name in tasks.split(",") if name.strip()]))
@@ -152,9 +152,10 @@ def train_pretrain(
     quick: options.Quick = False,
     steps: options.Steps = None,
     tasks: options.Tasks = None,
+    seed: options.TrainSeed = None,
 ) -> None:
     """Stage 1: next-token prediction on documents of worked problems of every task in the mixture."""
-    print(_train_stage("pretrain", out, quick, init, steps, tasks))
+    print(_train_stage("pretrain", out, quick, init, steps, tasks, seed))
 
 
 @train_app.command("sft")
@@ -164,9 +165,10 @@ def train_sft(
     quick: options.Quick = False,
     steps: options.Steps = None,
     tasks: options.Tasks = None,
+    seed: options.TrainSeed = None,
 ) -> None:
     """Stage 2: supervised fine-tuning on prompt/response pairs (loss on the response)."""
-    print(_train_stage("sft", out, quick, init, steps, tasks))
+    print(_train_stage("sft", out, quick, init, steps, tasks, seed))
 
 
 @train_app.command("rm")
@@ -179,6 +181,7 @@ def train_rm(
     quick: options.Quick = False,
     steps: options.Steps = None,
     tasks: options.Tasks = None,
+    seed: options.TrainSeed = None,
 ) -> None:
     """Stage 3: a reward model (a scalar head on the trunk) trained on outcomes: exact solvability,
     the policy's rollout success, verifier-ranked pairs (and human pairs if given)."""
@@ -190,7 +193,7 @@ def train_rm(
     if human_pairs is not None:
         data = rm.StageConfig.quick().data if quick else rm.StageConfig().data
         settings["data"] = replace(data, human_pairs=str(human_pairs))
-    print(_train_stage("rm", out, quick, init, steps, tasks, **settings))
+    print(_train_stage("rm", out, quick, init, steps, tasks, seed, **settings))
 
 
 @train_app.command("rl")
@@ -204,6 +207,7 @@ def train_rl(
     quick: options.Quick = False,
     steps: options.Steps = None,
     tasks: options.Tasks = None,
+    seed: options.TrainSeed = None,
 ) -> None:
     """Stage 4: policy gradient on train problems and states (cot and step prompts), KL-leashed to
     --init, with SFT pairs of the other styles mixed in (ptx)."""
@@ -212,7 +216,7 @@ def train_rl(
     if reward not in ("verifier", "model", "both"):
         raise BadInput(f"--reward must be verifier, model or both, got {reward!r}")
     judge = ModelSpec(reward_model=reward_model).reward_dir()  # the model options' --reward-model, resolved as there
-    print(_train_stage("rl", out, quick, init, steps, tasks, reward=reward, reward_model=None if judge is None else str(judge)))
+    print(_train_stage("rl", out, quick, init, steps, tasks, seed, reward=reward, reward_model=None if judge is None else str(judge)))
 
 
 @train_app.command("all")

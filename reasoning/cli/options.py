@@ -42,6 +42,10 @@ Out = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]
 Steps = Annotated[
     Optional[int], typer.Option("--steps", min=1, help="Optimizer steps (default: the stage's own; the schedule follows).")
 ]
+TrainSeed = Annotated[
+    Optional[int],
+    typer.Option("--seed", help="Seed of the stage's corpus, shuffle and sampling (default: the stage's own, 0)."),
+]
 Tasks = Annotated[
     Optional[str],
     typer.Option("--tasks", help="Comma-separated mixture parts to train on, e.g. game24 (default: every task of the mixture)."),

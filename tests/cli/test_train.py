@@ -21,8 +21,9 @@ def test_steps_below_one_is_refused(tmp_path):
     assert done.returncode == 2 and "steps" in done.stderr and "Traceback" not in done.stderr
 
 
-def test_tasks_trains_on_the_named_parts_only(tmp_path):
+def test_tasks_and_seed_reach_the_stage_config(tmp_path):
     out = tmp_path / "pre"
-    reason("train", "pretrain", "--quick", "--steps", "1", "--tasks", "game24", "--out", str(out), check=True)
+    reason("train", "pretrain", "--quick", "--steps", "1", "--tasks", "game24", "--seed", "7", "--out", str(out), check=True)
     log = json.loads((out / "train_log.json").read_text())
     assert log["tasks"] == ["game24"] and [part[0] for part in log["config"]["corpus"]["parts"]] == ["game24"]
+    assert log["config"]["seed"] == 7 and log["steps"] == 1
