@@ -1,3 +1,5 @@
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -19,6 +21,29 @@ def reason(
     if check and done.returncode != 0:
         raise AssertionError(f"reason {' '.join(args)} failed:\n{done.stderr}")
     return done
+
+
+def reason_here(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    """Run `reason` in this process through its console entry point: the same one-line errors and
+    exit codes as `reason()`, without a fresh interpreter's seconds of imports. For tests of what a
+    command does; what only a real process shows (kill -9, ctrl-c, a user's PYTHONPATH, no
+    traceback on stderr) stays with `reason()`. An uncaught exception fails the test."""
+    from reasoning.cli.app import main
+
+    out, err, argv = io.StringIO(), io.StringIO(), sys.argv
+    sys.argv = ["reason", *args]
+    try:
+        with contextlib.chdir(cwd or os.getcwd()), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                main()
+                code = 0
+            except SystemExit as e:
+                code = e.code if isinstance(e.code, int) else int(e.code is not None)
+    finally:
+        sys.argv = argv
+    if check and code != 0:
+        raise AssertionError(f"reason {' '.join(args)} failed:\n{err.getvalue()}")
+    return subprocess.CompletedProcess(["reason", *args], code, out.getvalue(), err.getvalue())
 
 
 @pytest.fixture(scope="session")

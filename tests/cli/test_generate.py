@@ -6,7 +6,7 @@ import re
 import jsonschema
 import pytest
 
-from tests.conftest import reason
+from tests.conftest import reason_here
 
 
 def completions(done):
@@ -19,7 +19,7 @@ def completions(done):
 
 
 def test_regex_on_the_shipped_model_gives_n_full_matches():
-    rows = completions(reason("generate", "Answer:", "--regex", "[0-9]{1,3}", "-n", "8", "--json"))
+    rows = completions(reason_here("generate", "Answer:", "--regex", "[0-9]{1,3}", "-n", "8", "--json"))
     assert len(rows) == 8
     assert all(re.fullmatch("[0-9]{1,3}", c["text"]) and c["finish_reason"] == "stop" for c in rows)
 
@@ -34,7 +34,7 @@ SCHEMA = {
 def test_json_schema_on_the_shipped_model_validates(tmp_path):
     path = tmp_path / "schema.json"
     path.write_text(json.dumps(SCHEMA))
-    rows = completions(reason("generate", "Input:", "--json-schema", str(path), "-n", "3", "--max-tokens", "200", "--json"))
+    rows = completions(reason_here("generate", "Input:", "--json-schema", str(path), "-n", "3", "--max-tokens", "200", "--json"))
     assert len(rows) == 3
     for c in rows:
         assert c["finish_reason"] == "stop", c
@@ -51,17 +51,17 @@ def test_json_schema_and_choice_on_a_random_bpe_model(tmp_path, random_bpe_model
     path = tmp_path / "schema.json"
     path.write_text(json.dumps(schema))
     model = str(random_bpe_model)
-    rows = completions(reason("generate", "Input:", "--json-schema", str(path), "-n", "3", "--max-tokens", "300", "--model", model, "--json"))
+    rows = completions(reason_here("generate", "Input:", "--json-schema", str(path), "-n", "3", "--max-tokens", "300", "--model", model, "--json"))
     for c in rows:
         assert c["finish_reason"] == "stop", c
         jsonschema.validate(json.loads(c["text"]), schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
-    rows = completions(reason("generate", "Q:", "--choice", "red,green,blue", "-n", "4", "--model", model, "--json", "--seed", "3"))
+    rows = completions(reason_here("generate", "Q:", "--choice", "red,green,blue", "-n", "4", "--model", model, "--json", "--seed", "3"))
     assert all(c["text"] in {"red", "green", "blue"} and c["finish_reason"] == "stop" for c in rows)
 
 
 @pytest.mark.slow
 def test_plain_output_shows_each_completion():
-    done = reason("generate", "Answer:", "--choice", "yes,no", "-n", "2", "--temperature", "0")
+    done = reason_here("generate", "Answer:", "--choice", "yes,no", "-n", "2", "--temperature", "0")
     assert done.returncode == 0, done.stderr
     assert done.stdout.count("(") >= 2 and ("yes" in done.stdout or "no" in done.stdout)
 
@@ -82,7 +82,7 @@ def test_what_cannot_be_compiled_is_one_line_and_exit_2(tmp_path, args, message)
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"type": "integer", "minimum": 3}))
     args = [str(bad) if a == "BADSCHEMA" else a for a in args]
-    done = reason("generate", "Answer:", *args)
+    done = reason_here("generate", "Answer:", *args)
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tasks.exact import ExprError, evaluate
-from tests.conftest import reason
+from tests.conftest import reason_here
 
 FIELDS = {"problem", "task", "strategy", "answer", "correct", "seconds", "generated_tokens", "prompt_tokens",
           "calls", "stop_reason"}
@@ -28,7 +28,7 @@ def countdown_ok(answer, numbers, target):
     "strategy, budget", [pytest.param("cot", "unlimited", marks=pytest.mark.slow), ("tot", "3calls"), pytest.param("sc", "2calls", marks=pytest.mark.slow)]
 )
 def test_countdown_solve(strategy, budget):
-    done = reason("solve", "96 7 37 74 -> 55", "--task", "countdown", "--strategy", strategy, "--budget", budget,
+    done = reason_here("solve", "96 7 37 74 -> 55", "--task", "countdown", "--strategy", strategy, "--budget", budget,
                   "--json", check=True)
     record = json.loads(done.stdout)
     assert FIELDS <= record.keys() and record["task"] == "countdown" and record["problem"] == "7 37 74 96 -> 55"
@@ -42,7 +42,7 @@ def test_countdown_solve(strategy, budget):
 
 @pytest.mark.parametrize("strategy", ["cot", pytest.param("io", marks=pytest.mark.slow), pytest.param("sc", marks=pytest.mark.slow)])
 def test_arithmetic_solve(strategy):
-    done = reason("solve", "What is 12 times 34?", "--task", "arithmetic", "--strategy", strategy, "--budget", "2calls",
+    done = reason_here("solve", "What is 12 times 34?", "--task", "arithmetic", "--strategy", strategy, "--budget", "2calls",
                   "--json", check=True)
     record = json.loads(done.stdout)
     assert FIELDS <= record.keys() and record["task"] == "arithmetic" and record["problem"] == "12 * 34"
@@ -54,7 +54,7 @@ def test_arithmetic_solve(strategy):
 
 @pytest.mark.slow
 def test_arithmetic_has_no_search_role():
-    done = reason("solve", "98 + 45", "--task", "arithmetic", "--strategy", "tot")
+    done = reason_here("solve", "98 + 45", "--task", "arithmetic", "--strategy", "tot")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "tot needs the search role, which task 'arithmetic' lacks" in done.stderr.strip()
 
@@ -64,10 +64,10 @@ def test_arithmetic_has_no_search_role():
 )
 def test_bench_and_report_per_task(task, split, tmp_path):
     out = tmp_path / task
-    reason("bench", "--task", task, "--split", split, "--limit", "2", "--strategy", "cot", "--budget", "1calls",
+    reason_here("bench", "--task", task, "--split", split, "--limit", "2", "--strategy", "cot", "--budget", "1calls",
            "--out", str(out), check=True)
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(records) == 2 and {r["task"] for r in records} == {task}
-    reason("report", str(out), check=True)
+    reason_here("report", str(out), check=True)
     md = (out / "report.md").read_text()
     assert f"`{task}`" in md and ("Humans" in md) == (task == "game24")  # only 24.csv carries human times

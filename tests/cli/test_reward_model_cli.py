@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import reason
+from tests.conftest import reason_here
 
 
 def test_train_all_writes_a_reward_model_between_sft_and_rl(tiny_model):
@@ -24,7 +24,7 @@ def test_train_all_writes_a_reward_model_between_sft_and_rl(tiny_model):
     ("bon", ["--set", "n=4", "--set", "base.constrained=false"]),
 ])  # fmt: skip
 def test_solve_with_a_reward_model_beside_the_model(tiny_model, strategy, settings):
-    done = reason("solve", "4 9 10 13", "--strategy", strategy, *settings, "--model", str(tiny_model),
+    done = reason_here("solve", "4 9 10 13", "--strategy", strategy, *settings, "--model", str(tiny_model),
                   "--reward-model", str(tiny_model.parent / "rm"), "--json", "--budget", "6calls", check=True)
     record = json.loads(done.stdout)
     assert record["model"]["reward_model"] == str((tiny_model.parent / "rm").resolve())
@@ -35,20 +35,20 @@ def test_solve_with_a_reward_model_beside_the_model(tiny_model, strategy, settin
 
 def test_learned_values_and_bon_without_a_reward_model_exit_2_before_work(tiny_model, tmp_path):
     for args in (["--strategy", "tot", "--set", "value=learned"], ["--strategy", "bon"]):
-        done = reason("solve", "4 9 10 13", *args, "--model", str(tiny_model))
+        done = reason_here("solve", "4 9 10 13", *args, "--model", str(tiny_model))
         assert done.returncode == 2 and "needs a reward model" in done.stderr and "--reward-model" in done.stderr
         assert len(done.stderr.splitlines()) == 1 and done.stdout == ""
-    done = reason("solve", "4 9 10 13", "--model", str(tiny_model.parent / "rm"))
+    done = reason_here("solve", "4 9 10 13", "--model", str(tiny_model.parent / "rm"))
     assert done.returncode == 2 and "is a reward model, not a language model" in done.stderr
-    done = reason("solve", "4 9 10 13", "--reward-model", str(tiny_model), "--model", str(tiny_model))
+    done = reason_here("solve", "4 9 10 13", "--reward-model", str(tiny_model), "--model", str(tiny_model))
     assert done.returncode == 2 and "is not a reward model" in done.stderr
-    done = reason("solve", "4 9 10 13", "--reward-model", str(tmp_path / "none"))
+    done = reason_here("solve", "4 9 10 13", "--reward-model", str(tmp_path / "none"))
     assert done.returncode == 2 and "does not exist" in done.stderr
 
 
 def test_bench_records_the_regime_and_the_reward_model(tiny_model, tmp_path):
     out = tmp_path / "bench"
-    reason("bench", "--strategy", "tot:value=learned:rules=false,bon:n=2:base.constrained=false", "--budget", "4calls",
+    reason_here("bench", "--strategy", "tot:value=learned:rules=false,bon:n=2:base.constrained=false", "--budget", "4calls",
            "--limit", "2", "--model", str(tiny_model), "--reward-model", str(tiny_model.parent / "rm"), "--out", str(out),
            check=True)
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]

@@ -14,7 +14,7 @@ from reasoning.errors import BadInput, ModelNotFound
 from reasoning.judgment import state_input
 from tasks import Arithmetic, Countdown
 from tasks.game24 import Game24
-from tests.conftest import reason
+from tests.conftest import reason, reason_here
 from training import checkpoint, judgments, loop, rm
 from training.corpus import Mixture
 from training.judgments import JudgmentConfig, Judgments, Pair, Point
@@ -185,6 +185,6 @@ def test_quick_rm_stage_publishes_resumes_and_records_its_corpus(policy_dir, tmp
 
 def test_bad_init_exits_2_with_one_line(tmp_path):
     for init in (tmp_path / "nope", tmp_path):
-        done = reason("train", "rm", "--quick", "--init", str(init), "--out", str(tmp_path / "out"))
+        done = reason_here("train", "rm", "--quick", "--init", str(init), "--out", str(tmp_path / "out"))
         assert done.returncode == 2 and done.stderr.startswith("reason: error:") and len(done.stderr.splitlines()) == 1
         assert "Traceback" not in done.stderr
