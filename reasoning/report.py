@@ -118,7 +118,7 @@ def human_baseline(records: Iterable[dict[str, Any]]) -> tuple[float, float, int
 
 def by_category(records: Iterable[dict[str, Any]]) -> dict[tuple[str, str], dict[str, tuple[int, int]]]:
     """(strategy, budget) -> category -> (correct, n), over the records whose problem carries a
-    category (problem meta `category`, as arithmetic's do); empty when none does. Strategies are
+    category (problem meta `category`, as arithmetic's and Countdown's do); empty when none does. Strategies are
     labelled as in `summarize`; categories keep their first-seen order."""
     records = [r for r in records if "problem_category" in r]
     models = models_in(records)

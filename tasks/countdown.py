@@ -107,7 +107,8 @@ class Countdown(NumberGame):
 
     def _problem(self, text: str) -> Problem:
         numbers, target = self._parse(text)
-        return Problem(id=f"countdown-{'-'.join(map(str, numbers))}-{target}", text=text_of(numbers, target))
+        problem_id = f"countdown-{'-'.join(map(str, numbers))}-{target}"
+        return Problem(id=problem_id, text=text_of(numbers, target), meta={"category": f"{len(numbers)} numbers"})
 
     @staticmethod
     def _parse(text: str) -> Key:

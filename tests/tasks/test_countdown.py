@@ -61,6 +61,8 @@ def test_shipped_files_are_what_the_seeded_generator_makes(task):
 def test_parse_problem(task):
     p = task.parse_problem("96 7 37 74 -> 55")
     assert p.text == "7 37 74 96 -> 55" and task.numbers(p) == (7, 37, 74, 96) and task.target(p) == 55
+    assert p.meta["category"] == "4 numbers"  # reports break accuracy down by it
+    assert {q.meta["category"] for q in task.problems("test")} == {"3 numbers", "4 numbers"}
     assert task.parse_problem("96, 7, 37,74->55").text == p.text
     assert task.parse_problem("1 2 3 4 5 6 -> 700").text == "1 2 3 4 5 6 -> 700"  # 6 numbers, any target
     for bad, says in [
