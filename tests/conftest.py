@@ -26,8 +26,9 @@ def reason(
 def reason_here(*args: str, cwd: Path | None = None, check: bool = False) -> subprocess.CompletedProcess:
     """Run `reason` in this process through its console entry point: the same one-line errors and
     exit codes as `reason()`, without a fresh interpreter's seconds of imports. For tests of what a
-    command does; what only a real process shows (kill -9, ctrl-c, a user's PYTHONPATH, no
-    traceback on stderr) stays with `reason()`. An uncaught exception fails the test."""
+    command does; what only a real process shows (kill -9, ctrl-c, a user's PYTHONPATH, what a
+    crash prints) stays with `reason()`. An uncaught exception here fails the test, where a real
+    process would print a traceback."""
     from reasoning.cli.app import main
 
     out, err, argv = io.StringIO(), io.StringIO(), sys.argv

@@ -23,6 +23,7 @@ from typing import Any
 
 import torch
 from transformers import (
+    AutoConfig,
     AutoModelForCausalLM,
     AutoModelForSequenceClassification,
     AutoTokenizer,
@@ -210,3 +211,16 @@ def init_dirs(init: Path, out: Path, stage: str) -> tuple[Path, Path]:
     if init.resolve() == out.resolve():
         raise BadInput(f"{stage} out dir {str(out)!r} must differ from its init dir")
     return init, out
+
+
+def continued(init: Path, out: Path, stage: str, seq_len: int) -> tuple[Path, Path, PreTrainedTokenizerBase]:
+    """(init, out, tokenizer) of a stage that continues training the finished model in `init`
+    (init_dirs' checks; the model keeps its tokenizer): BadInput if `seq_len` exceeds its positions."""
+    init, out = init_dirs(init, out, stage)
+    check_seq_len(seq_len, AutoConfig.from_pretrained(init).max_position_embeddings)
+    return init, out, AutoTokenizer.from_pretrained(init)
+
+
+def check_seq_len(seq_len: int, max_len: int) -> None:
+    if seq_len > max_len:
+        raise BadInput(f"seq_len {seq_len} exceeds the model's max_len {max_len}")

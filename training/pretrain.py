@@ -1,4 +1,5 @@
-"""Stage 1, pretraining: a fresh model learns the tasks' formats from documents of worked blocks."""
+"""Stage 1, pretraining: a fresh model (or, with `init`, a finished one continued) learns the tasks' formats
+from documents of worked blocks."""
 
 from __future__ import annotations
 
@@ -6,9 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from transformers import AutoConfig, AutoTokenizer
-
-from reasoning.errors import BadInput
 from reasoning.protocols import Task
 from training import checkpoint, corpus, loop
 from training.corpus import Mixture
@@ -45,17 +43,13 @@ def pretrain(
     """Pretrain on the tasks' documents (each sized by its part of cfg.corpus): a fresh model
     (cfg.model), or, with `init`, the finished model there (continued pretraining: its own
     architecture and tokenizer; cfg.model is not read). Writes `out/` (resumable). Returns out."""
-    out = Path(out)
     if init is None:
-        tokenizer, max_len = build_tokenizer(), cfg.model.max_len
+        out, tokenizer = Path(out), build_tokenizer()
+        checkpoint.check_seq_len(cfg.seq_len, cfg.model.max_len)
         init_model = lambda: build_model(cfg.model, len(tokenizer), cfg.seed, tokenizer)  # noqa: E731
     else:
-        init, out = checkpoint.init_dirs(init, out, "pretrain")
-        tokenizer = AutoTokenizer.from_pretrained(init)
-        max_len = AutoConfig.from_pretrained(init).max_position_embeddings
+        init, out, tokenizer = checkpoint.continued(init, out, "pretrain", cfg.seq_len)
         init_model = lambda: checkpoint.load_model(init)  # noqa: E731
-    if cfg.seq_len > max_len:
-        raise BadInput(f"seq_len {cfg.seq_len} exceeds the model's max_len {max_len}")
     docs = corpus.mixture_documents(tasks, cfg.corpus, cfg.seed)
     seqs = tokenizer(docs, add_special_tokens=False)["input_ids"]
     rows = loop.packed(seqs, cfg.seq_len, tokenizer.bos_token_id, tokenizer.pad_token_id)

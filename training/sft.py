@@ -9,9 +9,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from transformers import AutoConfig, AutoTokenizer
-
-from reasoning.errors import BadInput
 from reasoning.protocols import Task
 from training import checkpoint, corpus, loop
 from training.corpus import Mixture
@@ -44,11 +41,7 @@ class StageConfig(loop.StageConfig):
 def sft(cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task], progress: bool = True) -> Path:
     """Fine-tune the model in `init` (a pretrain output dir) on the tasks' (prompt, response) pairs
     (each sized by its part of cfg.corpus); write it to `out/` (resumable). Returns out."""
-    init, out = checkpoint.init_dirs(init, out, "sft")
-    tokenizer = AutoTokenizer.from_pretrained(init)
-    max_len = AutoConfig.from_pretrained(init).max_position_embeddings
-    if cfg.seq_len > max_len:
-        raise BadInput(f"seq_len {cfg.seq_len} exceeds the model's max_len {max_len}")
+    init, out, tokenizer = checkpoint.continued(init, out, "sft", cfg.seq_len)
     enc = lambda texts: tokenizer(texts, add_special_tokens=False)["input_ids"]  # noqa: E731
     count = lambda text: len(enc([text])[0])  # noqa: E731  (tokens, as the rows below count them)
     pairs = corpus.mixture_pairs(tasks, cfg.corpus, cfg.seed, count)

@@ -29,7 +29,7 @@ def countdown_ok(answer, numbers, target):
 )
 def test_countdown_solve(strategy, budget):
     done = reason_here("solve", "96 7 37 74 -> 55", "--task", "countdown", "--strategy", strategy, "--budget", budget,
-                  "--json", check=True)
+                       "--json", check=True)
     record = json.loads(done.stdout)
     assert FIELDS <= record.keys() and record["task"] == "countdown" and record["problem"] == "7 37 74 96 -> 55"
     assert record["generated_tokens"] > 0 and (budget == "unlimited" or record["calls"] <= int(budget[0]))
@@ -43,7 +43,7 @@ def test_countdown_solve(strategy, budget):
 @pytest.mark.parametrize("strategy", ["cot", pytest.param("io", marks=pytest.mark.slow), pytest.param("sc", marks=pytest.mark.slow)])
 def test_arithmetic_solve(strategy):
     done = reason_here("solve", "What is 12 times 34?", "--task", "arithmetic", "--strategy", strategy, "--budget", "2calls",
-                  "--json", check=True)
+                       "--json", check=True)
     record = json.loads(done.stdout)
     assert FIELDS <= record.keys() and record["task"] == "arithmetic" and record["problem"] == "12 * 34"
     assert record["problem_category"] == "2Dx" and 1 <= record["calls"] <= 2
@@ -65,7 +65,7 @@ def test_arithmetic_has_no_search_role():
 def test_bench_and_report_per_task(task, split, tmp_path):
     out = tmp_path / task
     reason_here("bench", "--task", task, "--split", split, "--limit", "2", "--strategy", "cot", "--budget", "1calls",
-           "--out", str(out), check=True)
+                "--out", str(out), check=True)
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     assert len(records) == 2 and {r["task"] for r in records} == {task}
     reason_here("report", str(out), check=True)

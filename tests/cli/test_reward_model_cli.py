@@ -25,7 +25,7 @@ def test_train_all_writes_a_reward_model_between_sft_and_rl(tiny_model):
 ])  # fmt: skip
 def test_solve_with_a_reward_model_beside_the_model(tiny_model, strategy, settings):
     done = reason_here("solve", "4 9 10 13", "--strategy", strategy, *settings, "--model", str(tiny_model),
-                  "--reward-model", str(tiny_model.parent / "rm"), "--json", "--budget", "6calls", check=True)
+                       "--reward-model", str(tiny_model.parent / "rm"), "--json", "--budget", "6calls", check=True)
     record = json.loads(done.stdout)
     assert record["model"]["reward_model"] == str((tiny_model.parent / "rm").resolve())
     assert record["model"]["reward_fingerprint"] and 1 <= record["calls"] <= 6
@@ -49,8 +49,8 @@ def test_learned_values_and_bon_without_a_reward_model_exit_2_before_work(tiny_m
 def test_bench_records_the_regime_and_the_reward_model(tiny_model, tmp_path):
     out = tmp_path / "bench"
     reason_here("bench", "--strategy", "tot:value=learned:rules=false,bon:n=2:base.constrained=false", "--budget", "4calls",
-           "--limit", "2", "--model", str(tiny_model), "--reward-model", str(tiny_model.parent / "rm"), "--out", str(out),
-           check=True)
+                "--limit", "2", "--model", str(tiny_model), "--reward-model", str(tiny_model.parent / "rm"), "--out", str(out),
+                check=True)
     records = [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
     tot = [r for r in records if r["strategy"].startswith("tot")]
     assert len(records) == 4 and len(tot) == 2

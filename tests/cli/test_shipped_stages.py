@@ -35,7 +35,7 @@ def test_shipped_reward_model_loads_by_name_and_ranks_plain_cases():
 
 def test_solve_with_the_shipped_reward_model_records_it(tmp_path):
     done = reason_here("solve", "4 9 10 13", "--strategy", "tot", "--set", "value=learned", "--reward-model", "rm",
-                  "--json", "--budget", "10s", cwd=tmp_path, check=True)  # fmt: skip
+                       "--json", "--budget", "10s", cwd=tmp_path, check=True)  # fmt: skip
     record = json.loads(done.stdout)
     assert record["model"]["reward_model"] == str(shipped_dir("rm").resolve())
     assert record["regime"] == "with rules" and record["settings"]["value"] == "learned"
@@ -47,11 +47,11 @@ def test_shipped_mixed_model_works_on_the_other_tasks(tmp_path):
     log = json.loads((shipped_dir("mixed") / "train_log.json").read_text())
     assert log["stage"] == "sft" and log["tasks"] == ["game24", "countdown", "arithmetic"]
     done = reason_here("solve", "What is 7645 plus 501?", "--task", "arithmetic", "--model", "mixed", "--strategy", "cot",
-                  "--json", cwd=tmp_path, check=True)  # fmt: skip
+                       "--json", cwd=tmp_path, check=True)  # fmt: skip
     record = json.loads(done.stdout)
     assert record["correct"] and int(record["answer"]) == 7645 + 501
     done = reason_here("solve", "3 37 94 -> 54", "--task", "countdown", "--model", "mixed", "--strategy", "tot",
-                  "--budget", "20s", "--json", cwd=tmp_path, check=True)  # fmt: skip
+                       "--budget", "20s", "--json", cwd=tmp_path, check=True)  # fmt: skip
     record = json.loads(done.stdout)
     expression, _, result = record["answer"].partition("=")
     assert record["correct"] and int(result) == 54

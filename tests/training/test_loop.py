@@ -57,6 +57,19 @@ def test_continued_pretraining_starts_from_the_init_weights(tmp_path):
     assert any(not torch.equal(x, y) for x, y in zip(a.parameters(), b.parameters()))  # and it trained
 
 
+def test_rows_longer_than_the_model_are_refused_before_training(tmp_path):
+    cfg = PretrainConfig.quick()
+    too_long = replace(cfg, seq_len=cfg.model.max_len + 1)
+    with pytest.raises(BadInput, match=f"seq_len {cfg.model.max_len + 1} exceeds the model's max_len {cfg.model.max_len}"):
+        pretrain(too_long, tmp_path / "fresh", [Game24()], progress=False)
+    first = pretrain(replace(cfg, steps=1), tmp_path / "first", [Game24()], progress=False)
+    for stage in (lambda: pretrain(too_long, tmp_path / "more", [Game24()], progress=False, init=first),
+                  lambda: sft(replace(SFTConfig.quick(), seq_len=cfg.model.max_len + 1), first, tmp_path / "sft", [Game24()], progress=False)):  # fmt: skip
+        with pytest.raises(BadInput, match="exceeds the model's max_len"):
+            stage()
+    assert not (tmp_path / "fresh").exists() and not (tmp_path / "more").exists() and not (tmp_path / "sft").exists()
+
+
 def test_resume_continues_from_the_last_checkpoint(tmp_path):
     task, out = Game24(), tmp_path / "pre"
     cfg = replace(PretrainConfig.quick(), steps=8, ckpt_every=4)
