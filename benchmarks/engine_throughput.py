@@ -7,7 +7,8 @@ For each n (samples from one prompt) the same prompt is decoded for exactly --to
 (EOS does not stop either side), sampling at temperature 1 with no top-k/top-p cut, by
   - generate: `model.generate(do_sample=True, num_return_sequences=n)` (transformers),
   - plain:    the Engine through the model's own forward (its fallback for any causal LM),
-  - engine:   the Engine as it runs (the lean Llama forward where it applies),
+  - lean:     the Engine through the lean Llama forward, drafting nothing,
+  - engine:   the Engine as it runs (the lean forward, and prompt lookup drafts once one row is left),
 interleaved, `--repeats` times each; the table gives the median generated tokens/s and the
 engine's ratio to generate. `--profile N` then prints where the engine's time goes at n = N
 (torch.profiler, top operators). Default model: the shipped checkpoint.
@@ -53,7 +54,8 @@ def runners(lm: HFModel, tokens: int) -> dict[str, Callable[[int], int]]:
         pad_token_id=tok.pad_token_id, bos_token_id=tok.bos_token_id,
     )  # fmt: skip
     params = SamplingParams(temperature=1.0, max_new_tokens=tokens)
-    plain, engine = fixed_length(Engine(model, tok, fast=False)), fixed_length(Engine(model, tok))
+    plain = fixed_length(Engine(model, tok, fast=False, lookup=None))
+    lean, engine = fixed_length(Engine(model, tok, lookup=None)), fixed_length(Engine(model, tok))
 
     def hf(n: int) -> int:
         torch.manual_seed(0)
@@ -64,7 +66,7 @@ def runners(lm: HFModel, tokens: int) -> dict[str, Callable[[int], int]]:
     def ours(e: Engine) -> Callable[[int], int]:
         return lambda n: sum(c.tokens for c in e.generate_ids([ids], params, n=n, seed=0)[0])
 
-    return {"generate": hf, "plain": ours(plain), "engine": ours(engine)}
+    return {"generate": hf, "plain": ours(plain), "lean": ours(lean), "engine": ours(engine)}
 
 
 def profile(run: Callable[[int], int], n: int) -> None:
@@ -92,7 +94,7 @@ def main() -> None:
     print(f"model: {args.model} ({size / 1e6:.2f}M params), lean path: {lean}, torch threads {torch.get_num_threads()}")
     print(f"{args.tokens} new tokens per sample, temperature 1, {args.repeats} interleaved runs, median tokens/s\n")
     run = runners(lm, args.tokens)
-    print(f"{'n':>3}  {'generate':>9}  {'plain':>9}  {'engine':>9}  {'engine/generate':>15}  {'engine/plain':>12}")
+    print(f"{'n':>3}  {'generate':>9}  {'plain':>9}  {'lean':>9}  {'engine':>9}  {'engine/generate':>15}  {'engine/lean':>11}")
     for n in (int(v) for v in args.n.split(",")):
         rates: dict[str, list[float]] = {name: [] for name in run}
         for name, fn in run.items():
@@ -104,8 +106,8 @@ def main() -> None:
                 rates[name].append(toks / (time.perf_counter() - t))
         med = {name: statistics.median(r) for name, r in rates.items()}
         print(
-            f"{n:>3}  {med['generate']:>9.0f}  {med['plain']:>9.0f}  {med['engine']:>9.0f}  "
-            f"{med['engine'] / med['generate']:>14.2f}x  {med['engine'] / med['plain']:>11.2f}x"
+            f"{n:>3}  {med['generate']:>9.0f}  {med['plain']:>9.0f}  {med['lean']:>9.0f}  {med['engine']:>9.0f}  "
+            f"{med['engine'] / med['generate']:>14.2f}x  {med['engine'] / med['lean']:>10.2f}x"
         )
     if args.profile:
         print(f"\nwhere the engine's time goes at n={args.profile}:")

@@ -1,7 +1,9 @@
 """Engine: batched sampling, scoring and label log-probabilities over a transformers causal LM.
 
 One prefill per prompt, n samples from it (the KV cache is repeated n times), token-by-token
-decoding that drops finished rows from the batch. nanoGPT style: shapes in comments.
+decoding that drops finished rows from the batch; once one row is left, prompt lookup drafts the
+tokens it will likely write and one forward pass reads the logits after all of them (lookup.py).
+nanoGPT style: shapes in comments.
 """
 
 from __future__ import annotations
@@ -17,19 +19,26 @@ import torch.nn.functional as F
 
 from reasoning.errors import BadInput
 from reasoning.llama import LeanLlama
+from reasoning.lookup import Drafter, PromptLookup
 from reasoning.stepper import LeanStepper, PlainStepper
 from reasoning.types import Completion, SamplingParams
 
 
 class Engine:
-    """Wraps `model` (a causal LM returning `.logits` and supporting `past_key_values`) and its
+    """Wraps `model` (a causal LM returning `.logits` and supporting a cache: `cache` or `past_key_values`) and its
     tokenizer (a PreTrainedTokenizerFast with a BOS token). Every sequence starts with BOS.
 
     Tokens the tokenizer marks as BOS, pad or unk (and logit columns past the tokenizer's
-    vocabulary) are never sampled; log-probabilities are always those of the raw model."""
+    vocabulary) are never sampled; log-probabilities are always those of the raw model.
 
-    def __init__(self, model: torch.nn.Module, tokenizer: Any, fast: bool = True) -> None:
+    `fast`: plain Llama checkpoints run through LeanLlama; `lookup`: how a lone row's next tokens
+    are drafted (None: never; drafts need the lean path)."""
+
+    def __init__(
+        self, model: torch.nn.Module, tokenizer: Any, fast: bool = True, lookup: PromptLookup | None = PromptLookup()
+    ) -> None:
         self.model = model
+        self.lookup = lookup
         self.tok = tokenizer
         self.bos = tokenizer.bos_token_id
         self.eos = tokenizer.eos_token_id
@@ -292,6 +301,10 @@ class Engine:
         candidates = self._stop_candidates(stops, V, dev) if stops else None  # (V,) bool
         row_limit = torch.tensor(limit, device=dev)[torch.tensor(rows, device=dev)]  # (A,)
         deadline = None if params.max_seconds is None else time.monotonic() + params.max_seconds
+        lookup = self.lookup if stepper.verify is not None else None
+        drafter: Drafter | None = None  # the lone row's prompt and tokens, indexed for drafts
+        drafts: list[int] = []  # drafted tokens after the last sampled one, not yet sampled
+        drafted = logits[:0]  # (len(drafts), V) the logits after each of them
         while rows:
             A = len(rows)
             logp = F.log_softmax(logits, dim=-1)  # (A, V) raw model distribution
@@ -336,7 +349,24 @@ class Engine:
             if left:
                 select(keep)
                 row_limit = row_limit[torch.tensor(keep, device=dev)]
-            logits = stepper.step(hist[: len(keep), t - 1])  # (A, V)
+            last = hist[: len(keep), t - 1]  # (A,)
+            if drafts:  # one live row, sampling along a draft: the logits after its next token are read
+                if int(last) == drafts[0]:
+                    drafts.pop(0)
+                    logits, drafted = drafted[:1], drafted[1:]  # (1, V)
+                    continue
+                stepper.rewind(len(drafts))  # it sampled another token: what was drafted after it is void
+                drafts = []
+            if lookup is not None and len(keep) == 1:
+                if drafter is None:
+                    drafter = lookup.start(seqs[rows[0] // reps])
+                drafter.extend(hist[0, len(drafter.seq) - len(seqs[rows[0] // reps]) : t].tolist())
+                drafts = drafter.draft(int(row_limit[0]) - t - 1)  # the last drafted token's logits still count
+                if drafts:
+                    out = stepper.verify(torch.tensor([int(last), *drafts], device=dev))  # (1 + k, V)
+                    logits, drafted = out[:1], out[1:]
+                    continue
+            logits = stepper.step(last)  # (A, V)
         return done  # type: ignore[return-value]
 
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:

@@ -47,6 +47,10 @@ class KVCache:
         """The tokens of the last forward pass are in: later writes go after them."""
         self.length += steps
 
+    def rewind(self, steps: int) -> None:
+        """Forget the last `steps` columns (drafted tokens the sampler did not take)."""
+        self.length -= steps
+
     def attention_mask(self, rows: int, queries: int) -> torch.Tensor | None:
         """Boolean mask (A, 1, queries, length + queries) for a forward pass of `queries` new tokens:
         causal within them, blind to padding (a padding query sees itself, so no row is all blind).

@@ -134,8 +134,9 @@ class LeanCall:
         self.sin = torch.cat((-sin[:, :half], sin[:, half:]), dim=-1)  # signed for _rope
         self.cache = KVCache(len(self.layers), rows, lean.kv_heads, max_len, lean.head_dim, dtype, dev)
 
-    def forward(self, ids: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-        """ids, pos (A, T) for the A live rows of the cache -> logits (A, V) at each row's last token."""
+    def forward(self, ids: torch.Tensor, pos: torch.Tensor, every: bool = False) -> torch.Tensor:
+        """ids, pos (A, T) for the A live rows of the cache -> logits (A, V) at each row's last
+        token, or (A, T, V) at every token when `every`."""
         lean, cache = self.lean, self.cache
         A, T = ids.shape
         D, eps = lean.head_dim, lean.eps
@@ -157,5 +158,5 @@ class LeanCall:
             h = _rms_norm(x, w.ln2, eps)
             x = x + F.linear(F.silu(F.linear(h, w.gate)) * F.linear(h, w.up), w.down)
         cache.advance(T)
-        x = _rms_norm(x, self.norm, eps).view(A, T, -1)[:, -1]  # (A, C): all positions then the last, as transformers
-        return F.linear(x, self.head)  # (A, V)
+        x = _rms_norm(x, self.norm, eps).view(A, T, -1)  # (A, T, C): all positions, as transformers
+        return F.linear(x if every else x[:, -1], self.head)  # (A, T, V) or (A, V)

@@ -3,6 +3,8 @@
 `prefill(ids, mask, pos, reps, max_len)` runs the left-padded prompts once and returns the
 last-token logits with every prompt's row repeated `reps` times (R = B * reps rows); `step(tok)`
 feeds one token per live row and returns the next logits; `select(idx)` keeps only rows idx.
+A stepper with `verify` (the lean one) also runs a drafted run of tokens through one live row in
+one pass, `verify(toks)` -> the logits after each, and `rewind(k)` drops the last k of them again.
 
 - `PlainStepper`: any transformers causal LM through its own forward and cache.
 - `LeanStepper`: a plain Llama through LeanLlama and a preallocated KVCache.
@@ -10,6 +12,7 @@ feeds one token per live row and returns the next logits; `select(idx)` keeps on
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import torch
@@ -18,18 +21,23 @@ from reasoning.llama import LeanCall, LeanLlama
 
 
 class PlainStepper:
-    """The model's forward with `past_key_values`, growing its attention mask one column a step."""
+    """The model's forward with its cache (`cache` since transformers 5.2x, `past_key_values` before
+    and in remote code), growing its attention mask one column a step."""
+
+    verify = None  # no drafted runs: transformers' caches are not ours to rewind
 
     def __init__(self, model: torch.nn.Module, keep_arg: bool) -> None:
         self.model = model
         self.kw: dict[str, Any] = {"logits_to_keep": 1} if keep_arg else {}
+        self.cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
         self.cache: Any = None
 
     def _forward(self, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, **kw: Any) -> torch.Tensor:
         # without padding the mask says nothing, and leaving it out keeps attention on its fast path
         attention_mask = None if bool(mask.all()) else mask
         out = self.model(input_ids=ids, attention_mask=attention_mask, position_ids=pos, use_cache=True, **kw)
-        self.cache = out.past_key_values
+        cache = getattr(out, "cache", None)
+        self.cache = out.past_key_values if cache is None else cache
         return out.logits[:, -1, :].float()  # (A, V)
 
     def prefill(self, ids: torch.Tensor, mask: torch.Tensor, pos: torch.Tensor, reps: int, max_len: int) -> torch.Tensor:
@@ -44,7 +52,7 @@ class PlainStepper:
 
     def step(self, tok: torch.Tensor) -> torch.Tensor:
         self.mask = torch.cat([self.mask, self.mask.new_ones((self.mask.size(0), 1))], dim=1)  # (A, T+t+1)
-        logits = self._forward(tok[:, None], self.mask, self.next_pos[:, None], past_key_values=self.cache)
+        logits = self._forward(tok[:, None], self.mask, self.next_pos[:, None], **{self.cache_arg: self.cache})
         self.next_pos = self.next_pos + 1
         return logits
 
@@ -77,6 +85,20 @@ class LeanStepper:
         logits = self.call.forward(tok[:, None], self.next_pos[:, None])  # (A, V)
         self.next_pos = self.next_pos + 1
         return logits
+
+    def verify(self, toks: torch.Tensor) -> torch.Tensor:
+        """toks (T,) for the one live row -> logits (T, V) after each of them."""
+        assert self.call is not None
+        T = toks.numel()
+        pos = self.next_pos[:, None] + torch.arange(T, device=toks.device)  # (1, T)
+        logits = self.call.forward(toks[None], pos, every=True)[0]  # (T, V)
+        self.next_pos = self.next_pos + T
+        return logits
+
+    def rewind(self, steps: int) -> None:
+        assert self.call is not None
+        self.call.cache.rewind(steps)
+        self.next_pos = self.next_pos - steps
 
     def select(self, idx: torch.Tensor) -> None:
         assert self.call is not None

@@ -378,11 +378,11 @@ def test_lean_forward_matches_transformers_bit_for_bit(llama):
     with torch.inference_mode():
         out = llama(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1)
         assert torch.equal(call.forward(ids, pos), out.logits[:, -1])
-        cache, nxt = out.past_key_values, pos[:, -1:] + 1
+        cache, nxt = out.cache, pos[:, -1:] + 1
         for _ in range(4):
             tok_ = torch.randint(4, llama.config.vocab_size, (3, 1))
             mask = torch.cat([mask, torch.ones(3, 1, dtype=torch.long)], dim=1)
-            ref = llama(input_ids=tok_, attention_mask=mask, position_ids=nxt, past_key_values=cache, use_cache=True)
+            ref = llama(input_ids=tok_, attention_mask=mask, position_ids=nxt, cache=cache, use_cache=True)
             assert torch.equal(call.forward(tok_, nxt), ref.logits[:, -1])
             nxt = nxt + 1
 
@@ -489,3 +489,60 @@ def test_kv_cache_select_repeats_and_drops_rows():
     cache.advance(1)
     cache.select(torch.tensor([3]))
     assert torch.equal(cache.k[0][:1, :, :3], k[1:]) and cache.length == 4
+
+
+# -- prompt lookup drafts (reasoning/lookup.py, Engine._decode) -------------------------------------
+def _counting_verify(monkeypatch) -> list[int]:
+    """Record the width of every drafted pass the lean stepper runs."""
+    from reasoning.stepper import LeanStepper
+
+    widths: list[int] = []
+    verify = LeanStepper.verify
+
+    def counted(self, toks):
+        widths.append(toks.numel())
+        return verify(self, toks)
+
+    monkeypatch.setattr(LeanStepper, "verify", counted)
+    return widths
+
+
+def test_drafting_changes_no_token_and_no_logprob(monkeypatch):
+    """On the shipped model's propose prompt (a long, repetitive list), greedy and seeded sampling
+    give the same tokens with drafts as without, drafts really run, and every token's
+    log-probability is that of one plain forward pass over prompt + tokens: rejected drafts never
+    stay in the cache."""
+    from tasks.game24 import Game24
+
+    shipped = HFModel.load(SHIPPED)
+    task = Game24()
+    prompt = task.propose_prompt(task.initial_state(task.parse_problem("1 2 4 7")))
+    drafting, plain = shipped.engine, Engine(shipped.model, shipped.tokenizer, lookup=None)
+    widths = _counting_verify(monkeypatch)
+    for p in (
+        SamplingParams(temperature=0, max_new_tokens=400, stop=("\n\n",)),
+        SamplingParams(temperature=1.0, max_new_tokens=150, stop=("\n\n",)),
+    ):
+        a = drafting.generate([prompt], p, seed=4, top_logprobs=2)[0][0]
+        b = plain.generate([prompt], p, seed=4, top_logprobs=2)[0][0]
+        assert (a.text, a.token_ids, a.finish_reason) == (b.text, b.token_ids, b.finish_reason)
+        assert a.token_logprobs == pytest.approx(b.token_logprobs, abs=1e-4)
+        assert [i for i, _ in sum(a.top_logprobs, ())] == [i for i, _ in sum(b.top_logprobs, ())]
+        ids = drafting._with_bos(drafting._encode([prompt])[0])
+        (lps, _), = drafting.sequence_logprobs([ids + list(a.token_ids)])
+        assert a.token_logprobs == pytest.approx(lps[len(ids) :], abs=1e-4)
+    assert len(widths) > 20 and max(widths) > 2  # drafted passes of several tokens ran
+    assert sum(widths) > len(a.token_ids)  # and some drafts were wrong (rewound), yet nothing changed
+
+
+def test_drafts_start_when_one_row_is_left(lm, monkeypatch):
+    """Rows leave at different steps (a stop string, the context's end); once one is left it
+    drafts, and every row's tokens are still those of plain decoding with the same seed."""
+    widths = _counting_verify(monkeypatch)
+    plain = Engine(lm.model, lm.tokenizer, lookup=None)
+    prompts = ["abc" * 72, "Input: 1 2 3 4\n", "xyxyxyxyxy"]  # the first reaches the 256-token context first
+    p = SamplingParams(temperature=0.7, max_new_tokens=80, stop=("9",))
+    a, b = lm.generate(prompts, p, n=2, seed=5), plain.generate(prompts, p, n=2, seed=5)
+    assert [[c.token_ids for c in row] for row in a] == [[c.token_ids for c in row] for row in b]
+    assert [[c.finish_reason for c in row] for row in a] == [[c.finish_reason for c in row] for row in b]
+    assert widths  # the last row drafted
