@@ -24,9 +24,41 @@ from reasoning.stepper import LeanStepper, PlainStepper
 from reasoning.types import Completion, SamplingParams
 
 
+class _Drafting:
+    """The lone row of a call, decoding along prompt lookup drafts. After the sampler has taken
+    token t, `next_logits(generated, limit)` gives the logits for token t + 1 from the last
+    drafted pass while the row's samples agree with its draft, or from a new pass over
+    [token t, new draft]; None when there is no draft (the caller steps one token)."""
+
+    def __init__(self, lookup: PromptLookup, stepper: LeanStepper, prompt: list[int]) -> None:
+        self.stepper = stepper
+        self.prompt_len = len(prompt)
+        self.drafter: Drafter = lookup.start(prompt)
+        self.drafts: list[int] = []  # drafted tokens after the last sampled one, not yet sampled
+        self.logits: torch.Tensor | None = None  # (len(drafts), V) the logits after each of them
+
+    def next_logits(self, generated: torch.Tensor, limit: int) -> torch.Tensor | None:
+        """generated (t,) the row's tokens so far; limit: the most it may have. -> (1, V) or None."""
+        last, t = int(generated[-1]), generated.numel()
+        if self.drafts:
+            if last == self.drafts[0]:
+                self.drafts.pop(0)
+                assert self.logits is not None
+                out, self.logits = self.logits[:1], self.logits[1:]
+                return out
+            self.stepper.rewind(len(self.drafts))  # it sampled another token: what was drafted after it is void
+        self.drafter.extend(generated[len(self.drafter.seq) - self.prompt_len :].tolist())
+        self.drafts = self.drafter.draft(limit - t - 1)  # the logits after the last drafted token still count
+        if not self.drafts:
+            return None
+        out = self.stepper.verify(torch.tensor([last, *self.drafts], device=generated.device))  # (1 + k, V)
+        self.logits = out[1:]
+        return out[:1]
+
+
 class Engine:
-    """Wraps `model` (a causal LM returning `.logits` and supporting a cache: `cache` or `past_key_values`) and its
-    tokenizer (a PreTrainedTokenizerFast with a BOS token). Every sequence starts with BOS.
+    """Wraps `model` (a causal LM returning `.logits` and taking a cache, `cache` or
+    `past_key_values`) and its tokenizer (a PreTrainedTokenizerFast with a BOS token). Every sequence starts with BOS.
 
     Tokens the tokenizer marks as BOS, pad or unk (and logit columns past the tokenizer's
     vocabulary) are never sampled; log-probabilities are always those of the raw model.
@@ -301,10 +333,7 @@ class Engine:
         candidates = self._stop_candidates(stops, V, dev) if stops else None  # (V,) bool
         row_limit = torch.tensor(limit, device=dev)[torch.tensor(rows, device=dev)]  # (A,)
         deadline = None if params.max_seconds is None else time.monotonic() + params.max_seconds
-        lookup = self.lookup if stepper.verify is not None else None
-        drafter: Drafter | None = None  # the lone row's prompt and tokens, indexed for drafts
-        drafts: list[int] = []  # drafted tokens after the last sampled one, not yet sampled
-        drafted = logits[:0]  # (len(drafts), V) the logits after each of them
+        drafting: _Drafting | None = None  # made when one row is left (lean path only)
         while rows:
             A = len(rows)
             logp = F.log_softmax(logits, dim=-1)  # (A, V) raw model distribution
@@ -349,24 +378,11 @@ class Engine:
             if left:
                 select(keep)
                 row_limit = row_limit[torch.tensor(keep, device=dev)]
-            last = hist[: len(keep), t - 1]  # (A,)
-            if drafts:  # one live row, sampling along a draft: the logits after its next token are read
-                if int(last) == drafts[0]:
-                    drafts.pop(0)
-                    logits, drafted = drafted[:1], drafted[1:]  # (1, V)
-                    continue
-                stepper.rewind(len(drafts))  # it sampled another token: what was drafted after it is void
-                drafts = []
-            if lookup is not None and len(keep) == 1:
-                if drafter is None:
-                    drafter = lookup.start(seqs[rows[0] // reps])
-                drafter.extend(hist[0, len(drafter.seq) - len(seqs[rows[0] // reps]) : t].tolist())
-                drafts = drafter.draft(int(row_limit[0]) - t - 1)  # the last drafted token's logits still count
-                if drafts:
-                    out = stepper.verify(torch.tensor([int(last), *drafts], device=dev))  # (1 + k, V)
-                    logits, drafted = out[:1], out[1:]
-                    continue
-            logits = stepper.step(last)  # (A, V)
+            drafted = None
+            if self.lookup is not None and len(keep) == 1 and isinstance(stepper, LeanStepper):
+                drafting = drafting or _Drafting(self.lookup, stepper, seqs[rows[0] // reps])
+                drafted = drafting.next_logits(hist[0, :t], int(row_limit[0]))
+            logits = stepper.step(hist[: len(keep), t - 1]) if drafted is None else drafted  # (A, V)
         return done  # type: ignore[return-value]
 
     def score(self, prompts: Sequence[str], continuations: Sequence[str]) -> list[float]:

@@ -3,7 +3,7 @@
 `prefill(ids, mask, pos, reps, max_len)` runs the left-padded prompts once and returns the
 last-token logits with every prompt's row repeated `reps` times (R = B * reps rows); `step(tok)`
 feeds one token per live row and returns the next logits; `select(idx)` keeps only rows idx.
-A stepper with `verify` (the lean one) also runs a drafted run of tokens through one live row in
+The lean stepper also runs a drafted run of tokens through one live row in
 one pass, `verify(toks)` -> the logits after each, and `rewind(k)` drops the last k of them again.
 
 - `PlainStepper`: any transformers causal LM through its own forward and cache.
@@ -23,8 +23,6 @@ from reasoning.llama import LeanCall, LeanLlama
 class PlainStepper:
     """The model's forward with its cache (`cache` since transformers 5.2x, `past_key_values` before
     and in remote code), growing its attention mask one column a step."""
-
-    verify = None  # no drafted runs: transformers' caches are not ours to rewind
 
     def __init__(self, model: torch.nn.Module, keep_arg: bool) -> None:
         self.model = model
