@@ -12,6 +12,7 @@ from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
 from reasoning.backends.hf import HFModel
 from reasoning.engine import Engine
 from reasoning.errors import BadInput, ModelNotFound
+from reasoning.lookup import PromptLookup
 from reasoning.meter import Meter
 from reasoning.protocols import LanguageModel
 from reasoning.types import Budget, SamplingParams
@@ -546,3 +547,24 @@ def test_drafts_start_when_one_row_is_left(lm, monkeypatch):
     assert [[c.token_ids for c in row] for row in a] == [[c.token_ids for c in row] for row in b]
     assert [[c.finish_reason for c in row] for row in a] == [[c.finish_reason for c in row] for row in b]
     assert widths  # the last row drafted
+
+
+def test_drafting_under_a_grammar_changes_nothing(monkeypatch):
+    """Constrained decoding (the task's cot grammar, one row, greedy and sampled) sees the same
+    logits calls in the same order with drafts as without: the same chains come out."""
+    from reasoning.protocols import grammars_for
+    from tasks.game24 import Game24
+
+    shipped = HFModel.load(SHIPPED)
+    task = Game24()
+    problem = task.parse_problem("1 2 4 7")
+    prompt, grammars = task.prompt("cot", problem), grammars_for(task, "cot", [problem])
+    assert grammars is not None
+    widths = _counting_verify(monkeypatch)
+    for p in (SamplingParams(temperature=0, max_new_tokens=160), SamplingParams(temperature=0.8, max_new_tokens=160)):
+        a = shipped.generate([prompt], p, seed=2, constraint=grammars)[0][0]
+        shipped.engine.lookup = None
+        b = shipped.generate([prompt], p, seed=2, constraint=grammars)[0][0]
+        shipped.engine.lookup = PromptLookup()
+        assert (a.text, a.token_ids, a.finish_reason) == (b.text, b.token_ids, b.finish_reason)
+    assert widths
