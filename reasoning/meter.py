@@ -43,6 +43,10 @@ class Meter:
             return "calls"
         return None
 
+    def seconds_left(self) -> float | None:
+        """Seconds until the time budget ends (None without one)."""
+        return None if self.budget.seconds is None else max(0.0, self.budget.seconds - self.seconds)
+
     def exhausted(self) -> bool:
         return self.stop_reason() is not None
 
@@ -66,8 +70,8 @@ class Meter:
         if self.budget.tokens is not None:  # never generate past the token budget
             per_row = max(1, (self.budget.tokens - self.generated_tokens) // max(1, len(prompts) * n))
             params = replace(params, max_new_tokens=min(params.max_new_tokens, per_row))
-        if self.budget.seconds is not None:  # nor past the time budget
-            left = max(0.0, self.budget.seconds - self.seconds)
+        left = self.seconds_left()
+        if left is not None:  # nor past the time budget
             params = replace(params, max_seconds=left if params.max_seconds is None else min(params.max_seconds, left))
         out = self.model.generate(prompts, params, n=n, seed=seed, constraint=constraint)
         self._charge_prompts(prompts, [row[0].prompt_tokens if row else None for row in out])

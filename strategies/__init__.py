@@ -15,7 +15,7 @@ from reasoning.settings import apply
 from strategies.best_of_n import BestOfN
 from strategies.cot import ChainOfThought
 from strategies.few_shot import FewShot
-from strategies.self_consistency import SelfConsistency, majority
+from strategies.self_consistency import SelfConsistency, majority, settled
 from strategies.tot import TreeOfThoughts
 
 # CLI name -> factory of the default configuration
@@ -45,4 +45,4 @@ def adapt(strategy: Strategy, caps: Capabilities) -> tuple[Strategy, tuple[str, 
     return own(caps) if callable(own) else (strategy, ())
 
 
-__all__ = ["BestOfN", "ChainOfThought", "FewShot", "SelfConsistency", "TreeOfThoughts", "majority", "adapt", "create", "REGISTRY"]
+__all__ = ["BestOfN", "ChainOfThought", "FewShot", "SelfConsistency", "TreeOfThoughts", "majority", "settled", "adapt", "create", "REGISTRY"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
@@ -61,14 +62,29 @@ class Prompted:
         return model.generate([prompt], self.params(task, temperature), n=n, seed=seed, constraint=grammar)[0]
 
     def rounds(
-        self, problem: Problem, meter: Meter, task: Task, total: int, per_round: int, seed: int, temperature: float
+        self,
+        problem: Problem,
+        meter: Meter,
+        task: Task,
+        total: int,
+        per_round: int,
+        seed: int,
+        temperature: float,
+        growth: float = 1.0,
     ) -> Iterator[list[Completion]]:
-        """Batches of up to `per_round` samples (one prefill each, seeds seed, seed+1, ...) until
-        `total` are drawn or the meter's budget is spent: the sampling loop of sc and bon."""
-        drawn, round_ = 0, 0
+        """Batches of samples (one prefill each, seeds seed, seed+1, ...) until `total` are drawn
+        or the meter's budget is spent: the sampling loop of sc and bon. The first round draws
+        `per_round`; the next draws `growth` times as many (rounded up) while the time left is at
+        least `growth` times what the last round took, else as many again: wide batches, where the
+        engine is fastest, when there is time for them, and rounds that end within a tight budget."""
+        drawn, round_, size = 0, 0, float(per_round)
         while drawn < total and not meter.exhausted():
-            batch = self.sample(problem, meter, task, min(per_round, total - drawn), seed + round_, temperature)
+            start = meter.seconds
+            batch = self.sample(problem, meter, task, min(math.ceil(size), total - drawn), seed + round_, temperature)
             drawn, round_ = drawn + len(batch), round_ + 1
+            left = meter.seconds_left()
+            if left is None or left >= growth * (meter.seconds - start):
+                size *= growth
             yield batch
 
     def solve(

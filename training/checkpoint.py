@@ -213,11 +213,17 @@ def init_dirs(init: Path, out: Path, stage: str) -> tuple[Path, Path]:
     return init, out
 
 
-def continued(init: Path, out: Path, stage: str, seq_len: int) -> tuple[Path, Path, PreTrainedTokenizerBase]:
-    """(init, out, tokenizer) of a stage that continues training the finished model in `init`
-    (init_dirs' checks; the model keeps its tokenizer): BadInput if `seq_len` exceeds its positions."""
+def continued(
+    init: Path, out: Path, stage: str, seq_len: int | None = None
+) -> tuple[Path, Path, PreTrainedTokenizerBase]:
+    """(init, out, tokenizer) of a stage that continues training the finished language model in
+    `init` (init_dirs' checks; the model keeps its tokenizer): BadInput if it is a reward model or
+    `seq_len` (when the stage packs rows of its own length) exceeds its positions."""
     init, out = init_dirs(init, out, stage)
-    check_seq_len(seq_len, AutoConfig.from_pretrained(init).max_position_embeddings)
+    if is_reward_model(init):
+        raise BadInput(f"{stage} init {init} is a reward model: start from a language model (the sft stage's output)")
+    if seq_len is not None:
+        check_seq_len(seq_len, AutoConfig.from_pretrained(init).max_position_embeddings)
     return init, out, AutoTokenizer.from_pretrained(init)
 
 

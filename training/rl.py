@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Literal
 
 import torch
-from transformers import AutoTokenizer, PreTrainedModel
+from transformers import PreTrainedModel
 
 from reasoning.backends.hf import HFModel
 from reasoning.backends.reward import RewardModel
@@ -359,11 +359,8 @@ def ptx_rows(tasks: Sequence[Task], cfg: StageConfig, tokenizer) -> loop.Rows | 
 def rl(cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task], progress: bool = True) -> Path:
     """Improve the model in `init` (an sft output dir) by policy gradient on the tasks' train
     problems (and states reached from them); write it to `out/` (resumable). Returns out."""
-    init, out = checkpoint.init_dirs(init, out, "rl")
-    if checkpoint.is_reward_model(init):
-        raise BadInput(f"rl init {init} is a reward model: start from a language model (the sft stage's output)")
+    init, out, tokenizer = checkpoint.continued(init, out, "rl", cfg.seq_len)
     judge = RewardModel.load(cfg.reward_model, device="cpu") if cfg.reward_model is not None else None  # fails first
-    tokenizer = AutoTokenizer.from_pretrained(init)
     problems = train_problems(tasks, cfg.seed)
     states = step_states(tasks, problems, cfg)
     ptx = ptx_rows(tasks, cfg, tokenizer) if cfg.ptx > 0 else None

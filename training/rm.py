@@ -29,7 +29,6 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from transformers import AutoTokenizer
 
 from reasoning.backends.hf import HFModel
 from reasoning.backends.reward import encode, pad_id, padded, scores
@@ -212,10 +211,7 @@ def rm(cfg: StageConfig, init: Path, out: Path, tasks: Sequence[Task], progress:
     """Train a reward model from the language model in `init` (an sft output dir) on judgments of
     the tasks' train problems (each sized by its part of cfg.corpus); write it to `out/`
     (resumable). Returns out."""
-    init, out = checkpoint.init_dirs(init, out, "rm")
-    if checkpoint.is_reward_model(init):
-        raise BadInput(f"rm init {init} is already a reward model: start from a language model (the sft stage's output)")
-    tokenizer = AutoTokenizer.from_pretrained(init)
+    init, out, tokenizer = checkpoint.continued(init, out, "rm")
     judgments, data_seconds = judgments_for(cfg, init, out, tasks, progress)
     max_len = json.loads((init / "config.json").read_text()).get("max_position_embeddings", 1024)
     data, dropped = encoded(judgments, tokenizer, max_len)

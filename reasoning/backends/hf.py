@@ -17,7 +17,7 @@ import torch
 from reasoning.constraints import Compiler, GuideProcessor, is_constraint, is_output_type, settle
 from reasoning.engine import Engine
 from reasoning.errors import BadInput, ModelNotFound
-from reasoning.protocols import Capabilities, Grammar
+from reasoning.protocols import Capabilities
 from reasoning.types import Completion, SamplingParams
 
 _WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json")

@@ -167,7 +167,7 @@ class Search:
 
     def _logprob_values(self, prompts: list[str]) -> list[float]:
         """Expected label weight under the label distribution read in one forward pass."""
-        labels, weights = self.task.value_labels, self.task.value_weights
+        weights = self.task.value_weights
         rows = self.meter.label_logprobs(prompts, self._label_reads())
         values = []
         for row in rows:

@@ -1,8 +1,9 @@
 import pytest
 
+from reasoning.meter import Meter
 from reasoning.types import Budget
 from reasoning.protocols import Capabilities
-from strategies import ChainOfThought, FewShot, SelfConsistency, adapt, create, majority
+from strategies import ChainOfThought, FewShot, SelfConsistency, adapt, create, majority, settled
 from reasoning.errors import BadInput
 from tasks.game24 import Game24
 from tests.fakes import ScriptedModel
@@ -36,23 +37,77 @@ def test_majority_is_pure_and_breaks_ties_by_first_seen():
     assert majority([]) is None
 
 
+def test_settled_is_the_beta_criterion_on_the_two_leading_answers():
+    """P(p1 > p2) under Beta(v1 + 1, v2 + 1): 4 unopposed votes give 1 - 2**-5 = 0.969, 3 give
+    0.9375; 10 against 5 give P(Binomial(16, 1/2) <= 10) = 0.895; 12 against 3 give 0.989."""
+    assert settled(["a"] * 4, 0.95) and not settled(["a"] * 3, 0.95)
+    assert settled(["a"] * 3, 0.9) and not settled(["a"] * 3, 0.94)
+    assert not settled(["a"] * 10 + ["b"] * 5, 0.9) and settled(["a"] * 10 + ["b"] * 5, 0.89)
+    assert settled(["a"] * 12 + ["b"] * 3 + ["c"] * 3, 0.985)  # only the runner-up counts against the leader
+    assert not settled(["a"] * 12 + ["b"] * 3 + ["c"] * 3, 0.99)
+    assert settled(["1+2"] * 2 + ["1 + 2"] * 2, 0.95)  # white space does not split a vote
+    assert not settled([None] * 50, 0.5) and not settled([], 0.5)  # no vote is never settled
+    assert not settled(["a"] * 1000, 1.0)  # confidence 1: never stop early
+
+
+def test_self_consistency_stops_once_the_vote_is_settled():
+    miss = "13 - 9 = 4 (left: 4 4 10)\n4 + 4 = 8 (left: 8 10)\n8 + 10 = 18 (left: 18)\nAnswer: (13 - 9) + 4 + 10 = 18\n\n"
+    other = "Answer: (13 - 9) * (10 - 4) = 24\n"
+    # round 1: 2 claims of GOOD, 1 of another 24, a miss (P = 0.6875); round 2 adds 4 GOOD (6 vs 1: 0.965)
+    replies = [GOOD, other, miss, GOOD, GOOD, GOOD, GOOD, GOOD]
+    model = ScriptedModel(reply=lambda p, i: replies[i % len(replies)])
+    sc = SelfConsistency(ChainOfThought(constrained=False), n=4, growth=1, max_samples=100, confidence=0.95)
+    result = sc.solve(PROBLEM, model, TASK, Budget())
+    assert result.extra["samples"] == 8 and len(model.calls) == 2 and result.extra["settled"]
+    assert result.answer == "(10 - 4) * (13 - 9) = 24" and result.stop_reason == "done"
+    never = SelfConsistency(ChainOfThought(constrained=False), n=4, max_samples=20)  # the default confidence, 1
+    result = never.solve(PROBLEM, ScriptedModel(reply=lambda p, i: GOOD), TASK, Budget())
+    assert result.extra["samples"] == 20 and not result.extra["settled"]
+    with pytest.raises(BadInput, match="confidence"):
+        create("sc", {"confidence": "0.2"})
+
+
 def test_self_consistency_samples_in_rounds_until_the_budget_ends():
     answers = ["Answer: 1 + 2\n", "Answer: (10 - 4) * (13 - 9) = 24\n"]
     model = ScriptedModel(reply=lambda p, i: answers[0] if i % 3 == 0 else answers[1])
     sc = SelfConsistency(ChainOfThought(k=0, constrained=False), n=4, max_samples=100)
     result = sc.solve(PROBLEM, model, TASK, Budget(calls=3))
     assert result.answer == "(10 - 4) * (13 - 9) = 24"
-    assert result.stop_reason == "calls" and result.extra["samples"] == 12
+    assert result.stop_reason == "calls" and result.extra["samples"] == 4 + 8 + 16  # each round twice the last
     seeds = [call[1][3] for call in model.calls]
     assert seeds == [0, 1, 2]  # a fresh seed per round
-    assert all(call[1][2] == 4 and call[1][1].temperature == 0.8 for call in model.calls)
+    assert [call[1][2] for call in model.calls] == [4, 8, 16]
+    assert all(call[1][1].temperature == 0.8 for call in model.calls)
+    flat = SelfConsistency(ChainOfThought(k=0, constrained=False), n=4, growth=1, max_samples=100)
+    flat.solve(PROBLEM, model, TASK, Budget(calls=3))
+    assert [call[1][2] for call in model.calls[3:]] == [4, 4, 4]
+
+
+def test_rounds_grow_only_while_the_time_left_allows():
+    """A model that takes 0.25 s a sample on a fake clock, 10 s of budget: rounds of 4 (1 s, 9 s
+    left), 8 (2 s, 7 s left), 16 (4 s, 3 s left: less than twice that round) and 16 again."""
+    clock = [0.0]
+
+    class Slow(ScriptedModel):
+        def generate(self, prompts, params, n=1, seed=0, constraint=None):
+            clock[0] += 0.25 * n * len(prompts)
+            return super().generate(prompts, params, n, seed, constraint)
+
+    model = Slow(reply=lambda p, i: GOOD)
+    meter = Meter(model, Budget(seconds=10), clock=lambda: clock[0])
+    cot = ChainOfThought(k=0)
+    sizes = [len(b) for b in cot.rounds(PROBLEM, meter, TASK, 1000, 4, 0, 0.8, growth=2.0)]
+    assert sizes == [4, 8, 16, 16] and meter.exhausted()
 
 
 def test_self_consistency_without_budget_stops_at_max_samples():
     model = ScriptedModel(reply=lambda p, i: GOOD)
     result = SelfConsistency(ChainOfThought(k=0), n=4, max_samples=10).solve(PROBLEM, model, TASK, Budget())
-    assert result.extra["samples"] == 10 and [c[1][2] for c in model.calls] == [4, 4, 2]
+    assert result.extra["samples"] == 10 and [c[1][2] for c in model.calls] == [4, 6]
     assert result.stop_reason == "done"
+    model = ScriptedModel(reply=lambda p, i: GOOD)
+    result = SelfConsistency(ChainOfThought(k=0), n=4, growth=1.5, max_samples=20).solve(PROBLEM, model, TASK, Budget())
+    assert result.extra["samples"] == 20 and [c[1][2] for c in model.calls] == [4, 6, 9, 1]  # 4 * 1.5 ** 2 = 9
 
 
 def test_create_applies_settings_and_rejects_unknown():

@@ -179,7 +179,7 @@ def test_quick_rm_stage_publishes_resumes_and_records_its_corpus(policy_dir, tmp
     assert again["resumed_from"] == 4 and again["steps"] == 6 and again["data_seconds"] == 0  # judgments read back
     assert again["corpus_sha256"] == log["corpus_sha256"]
     assert RewardModel.load(out).reward(["Numbers: 4 6\nCan reach 24: "])
-    with pytest.raises(BadInput, match="already a reward model"):
+    with pytest.raises(BadInput, match="rm init .* is a reward model: start from a language model"):
         rm.rm(cfg, out, tmp_path / "rm2", [PlusTask()], progress=False)
 
 
