@@ -37,8 +37,10 @@ def settled(answers: Sequence[str | None], confidence: float) -> bool:
     leading answers, the posterior probability that the leader is the more likely of the two,
     P(p1 > p2) under Beta(v1 + 1, v2 + 1), exceeds `confidence` (Adaptive-Consistency's Beta
     stopping criterion). No votes is never settled; confidence >= 1 never stops."""
+    if confidence >= 1:
+        return False
     counts = sorted(Counter(normalize(a) for a in answers if a is not None).values(), reverse=True)
-    if not counts or confidence >= 1:
+    if not counts:
         return False
     v1, v2 = counts[0], counts[1] if len(counts) > 1 else 0
     # for integer a, b: P(Beta(a, b) > 1/2) = P(Binomial(a + b - 1, 1/2) <= a - 1)
@@ -55,9 +57,9 @@ def _claimed(task: Task, problem: Problem, answer: str | None) -> str | None:
 @dataclass(frozen=True)
 class SelfConsistency:
     """Sample completions of `base` in rounds (one prefill each: `n` in the first, up to `growth`
-    times more in each next one, as `Prompted.rounds` sizes them) until the budget is spent, `max_samples` are drawn or, after a round,
-    the vote is `settled` at `confidence` (1: never stop early); the answer is the majority vote
-    so far (anytime)."""
+    times more in each next one, as `Prompted.rounds` sizes them) until the budget is spent,
+    `max_samples` are drawn or, after a round, the vote is `settled` at `confidence` (1: never stop
+    early); the answer is the majority vote so far (anytime)."""
 
     name: ClassVar[str] = "sc"
     roles: ClassVar[tuple[str, ...]] = ("answering",)

@@ -22,7 +22,6 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 
-
 from reasoning.constraints.guide import Mask, as_mask
 from reasoning.constraints.vocabulary import TokenVocabulary
 from reasoning.protocols import Grammar

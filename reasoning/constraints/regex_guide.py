@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from typing import Any
 
-
 from reasoning.constraints.guide import Mask, as_mask
 from reasoning.constraints.vocabulary import TokenVocabulary
 from reasoning.errors import BadInput
