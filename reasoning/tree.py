@@ -7,6 +7,7 @@ Edge attribute: thought.
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,15 @@ def path_to(graph: nx.DiGraph, node: int) -> list[int]:
     while path[-1] != ROOT:
         path.append(next(iter(graph.predecessors(path[-1]))))
     return path[::-1]
+
+
+def thoughts_to(graph: nx.DiGraph, answer: str | None) -> list[str] | None:
+    """The thoughts from the root to the first node that gives `answer` (None if none does)."""
+    for node, data in graph.nodes(data=True):
+        if answer is not None and data.get("answer") == answer:
+            path = path_to(graph, node)
+            return [graph.edges[u, v]["thought"] for u, v in pairwise(path)]
+    return None
 
 
 def portable(graph: nx.DiGraph) -> nx.DiGraph:

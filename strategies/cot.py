@@ -12,4 +12,4 @@ from strategies.prompted import Prompted
 class ChainOfThought(Prompted):
     style: ClassVar[str] = "cot"
     name: ClassVar[str] = "cot"
-    max_new_tokens: int = 160
+    max_new_tokens: int = 256

@@ -7,28 +7,47 @@ one-digit numbers, two operations from + - *, parentheses around two of the numb
 typed as an expression ('98 + 45', '45 - 98', '12 * 34', '(2 * 3) + 4') or as the paper asks it
 ('What is 98 plus 45?', 'Q: What is 12 times 34? A:').
 
-The scratchpad (the cot response), one line per column or partial product, read right to left:
+The scratchpad (the cot response) has one line per column, read right to left, each a small fact
+about one-digit numbers with the carry or borrow of the line before; the other lines are
+bookkeeping:
 
-    Input: 98 + 45            Input: 45 - 98              Input: 12 * 34        Input: (2 * 3) + 4
-    Steps:                    Steps:                      Steps:                Steps:
-    8 + 5 + 0 = 13            45 - 98 = -(98 - 45)        12 * 4 = 48           2 * 3 = 6
-    9 + 4 + 1 = 14            8 - 5 - 0 = 3               12 * 30 = 360         6 + 4 = 10
-    Answer: 143               9 - 4 - 0 = 5               8 + 0 + 0 = 8         Answer: 10
-                              Answer: -53                 4 + 6 + 0 = 10
-                                                          0 + 3 + 1 = 4
-                                                          Answer: 408
+    Input: 98 + 45            Input: 45 - 98              Input: (2 * 3) + 4
+    Steps:                    Steps:                      Steps:
+    8 + 5 + 0 = 13            45 - 98 = -(98 - 45)        2 * 3 + 0 = 6 + 0 = 6
+    9 + 4 + 1 = 14            8 - 5 - 0 = 3               2 * 3 = 6
+    Answer: 143               9 - 4 - 0 = 5               (2 * 3) + 4 = 6 + 4
+                              Answer: -53                 6 + 4 + 0 = 10
+                                                          Answer: 10
+    Input: 12 * 34
+    Steps:
+    2 * 4 + 0 = 8 + 0 = 8
+    1 * 4 + 0 = 4 + 0 = 4
+    12 * 4 = 48
+    2 * 3 + 0 = 6 + 0 = 6
+    1 * 3 + 0 = 3 + 0 = 3
+    12 * 30 = 360
+    8 + 0 + 0 = 8
+    4 + 6 + 0 = 10
+    0 + 3 + 1 = 4
+    Answer: 408
 
-An addition column adds the two digits and the carry (the tens digit of the line before); a
-subtraction column borrows by writing 10 more on top (`15 - 8 - 1 = 6`), and the next column
-subtracts that borrow. Splits are generated with a fixed seed, per category: test, val, then train
-from one stream, no problem twice (in any split or category).
+An addition column adds the two digits and the carry (the tens digit of the line before says it);
+a subtraction column subtracts the digit and the borrow from the digit on top, and a negative result
+(`3 - 8 - 1 = -6`) borrows: the column's digit is 4 and the next column subtracts 1. A product
+multiplies one digit of the first number by one of the second, then adds the carry (`7 * 8 + 5 =
+56 + 5 = 61`), then a line says the partial product those lines make, shifted to its place, and the
+partials are added in columns. A composite works its parentheses first, says the expression that
+is left (`(2 - 9) * 3 = -7 * 3`) and a sign rule when a number is negative (`-7 * 3 = -(7 * 3)`),
+then works that. The model never decides a borrow or a carry before it has written what it
+depends on. Splits are generated with a fixed seed, per category: test, val, then train from one
+stream, no problem twice (in any split or category).
 """
 
 from __future__ import annotations
 
 import random
 import re
-from collections.abc import Generator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any, Union
@@ -140,7 +159,7 @@ def _numbers(expr: Expr) -> list[int]:
 # A walk yields, for each line, (options, correct): every line the scratchpad allows there (line ->
 # the value it states) and the right one given the lines written before; it is sent the value of
 # the line chosen and returns the answer those lines give.
-Walk = Generator[tuple[dict[str, Any], str], Any, int]
+Walk = Generator[tuple[Mapping[str, Any], str], Any, int]
 
 
 def _digits(n: int, width: int) -> list[int]:
@@ -159,28 +178,69 @@ def _add(a: int, b: int) -> Walk:
     return int(f"{carry or ''}{''.join(map(str, reversed(out)))}")
 
 
+def _said(line: str) -> Walk:
+    """A line of bookkeeping: the only line allowed at its place."""
+    yield {line: None}, line
+    return 0
+
+
 def _sub(a: int, b: int) -> Walk:
     sign = 1
     if a < b:
-        line = f"{a} - {b} = -({b} - {a})"
-        yield {line: None}, line
+        yield from _said(f"{a} - {b} = -({b} - {a})")
         a, b, sign = b, a, -1
     width = len(str(a))
     borrow, out = 0, []
     for x, y in zip(_digits(a, width), _digits(b, width)):
-        options = {f"{x + 10 * k} - {y} - {borrow} = {d}": (d, k) for k in (0, 1) for d in range(10)}
-        k = int(x - y - borrow < 0)
-        d, borrow = yield options, f"{x + 10 * k} - {y} - {borrow} = {x + 10 * k - y - borrow}"
-        out.append(d)
+        options = {f"{x} - {y} - {borrow} = {r}": r for r in range(-10, 10)}
+        r = yield options, f"{x} - {y} - {borrow} = {x - y - borrow}"
+        out.append(r % 10)
+        borrow = int(r < 0)
     return sign * int("".join(map(str, reversed(out))))
+
+
+@dataclass(frozen=True)
+class _Products(Mapping[str, int]):
+    """The lines `x * d + c = q + c = p` for any product q (0-81) and sum p (0-89), each line to the
+    p it says: 7,380 lines, so a lookup reads the line and only iterating writes them all."""
+
+    x: int
+    d: int
+    carry: int
+
+    def __getitem__(self, line: str) -> int:
+        head, mid = f"{self.x} * {self.d} + {self.carry} = ", f" + {self.carry} = "
+        q, _, p = line[len(head) :].partition(mid) if line.startswith(head) else ("", "", "")
+        if not (_whole(q, 82) and _whole(p, 90)):
+            raise KeyError(line)
+        return int(p)
+
+    def __iter__(self) -> Iterator[str]:
+        return (f"{self.x} * {self.d} + {self.carry} = {q} + {self.carry} = {p}" for q in range(82) for p in range(90))
+
+    def __len__(self) -> int:
+        return 82 * 90
+
+
+def _whole(text: str, below: int) -> bool:
+    """text is a whole number written plainly (no sign, no leading zero) and under `below`."""
+    return text.isdigit() and str(int(text)) == text and int(text) < below
+
+
+def _times_digit(a: int, d: int) -> Walk:
+    carry, out = 0, []
+    for x in _digits(a, len(str(a))):  # the product, then the carry added: two facts, not one
+        p = yield _Products(x, d, carry), f"{x} * {d} + {carry} = {x * d} + {carry} = {x * d + carry}"
+        out.append(p % 10)
+        carry = p // 10
+    return int(f"{carry or ''}{''.join(map(str, reversed(out)))}")
 
 
 def _mul(a: int, b: int) -> Walk:
     partials = []
     for j, d in enumerate(_digits(b, len(str(b)))):
-        place = 10**j
-        options = {f"{a} * {d * place} = {q * place}": q * place for q in range(1000)}
-        p = yield options, f"{a} * {d * place} = {a * d * place}"
+        p = (yield from _times_digit(a, d)) * 10**j
+        yield from _said(f"{a} * {d * 10**j} = {p}")
         partials.append(p)
     if len(partials) == 1:
         return partials[0]
@@ -191,23 +251,40 @@ def _signed(n: int) -> str:
     return f"({n})" if n < 0 else str(n)
 
 
+def _apply(op: str, a: int, b: int) -> Walk:
+    """a op b for whole numbers of either sign, by the column walks on their sizes; a line first
+    says the sign rule when one is negative (at most one is: a composite's other side is a digit)."""
+    if a >= 0 and b >= 0:
+        return (yield from {"+": _add, "-": _sub, "*": _mul}[op](a, b))
+    text, m = f"{a} {op} {_signed(b)}", abs(a if a < 0 else b)
+    if op == "*":
+        yield from _said(f"{text} = -({abs(a)} * {abs(b)})")
+        return -(yield from _mul(abs(a), abs(b)))
+    if op == "+":
+        x = b if a < 0 else a
+        yield from _said(f"{text} = {x} - {m}")
+        return (yield from _sub(x, m))
+    if a < 0:  # -m - b = -(m + b)
+        yield from _said(f"{text} = -({m} + {b})")
+        return -(yield from _add(m, b))
+    yield from _said(f"{text} = {a} + {m}")  # a - (-m) = a + m
+    return (yield from _add(a, m))
+
+
 def _composite(expr: tuple) -> Walk:
     op, left, right = expr
     inner, outer_left = (left, True) if isinstance(left, tuple) else (right, False)
-    iop, x, y = inner
-    options = {f"{x} {iop} {y} = {v}": v for v in range(-99, 100)}
-    v = yield options, f"{x} {iop} {y} = {OPS[iop](x, y)}"
+    v = yield from _apply(*inner)
     a, b = (v, right) if outer_left else (left, v)
-    line = f"{a} {op} {_signed(b)}"
-    options = {f"{line} = {w}": w for w in range(-999, 1000)}
-    return (yield options, f"{line} = {OPS[op](a, b)}")
+    yield from _said(f"{show(expr)} = {a} {op} {_signed(b)}")
+    return (yield from _apply(op, a, b))
 
 
 def walk(expr: Expr) -> Walk:
     op, left, right = expr  # type: ignore[misc]
     if isinstance(left, tuple) or isinstance(right, tuple):
         return _composite(expr)  # type: ignore[arg-type]
-    return {"+": _add, "-": _sub, "*": _mul}[op](left, right)
+    return _apply(op, left, right)
 
 
 def scratchpad(expr: Expr) -> list[str]:

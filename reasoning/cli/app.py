@@ -52,12 +52,15 @@ def solve(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
     show_tree: Annotated[bool, typer.Option("--show-tree", help="Render the search tree.")] = False,
     save_tree: Annotated[Optional[Path], typer.Option("--save-tree", help="Write the tree (.json or .graphml).")] = None,
+    show_steps: Annotated[
+        bool, typer.Option("--show-steps", help="Print the reasoning behind the answer (the response, or the search path).")
+    ] = False,
 ) -> None:
     """Solve one problem with a strategy and report the answer and the thinking time spent."""
     import strategies
     import tasks
     from reasoning.cli.models import load_model
-    from reasoning.cli.render import print_result
+    from reasoning.cli.render import print_result, steps_of
     from reasoning.harness import identity, solve_one
     from reasoning.protocols import capabilities
 
@@ -78,7 +81,8 @@ def solve(
     if as_json:
         print(json.dumps(record))
     else:
-        print_result(Console(), record, result, show_tree)
+        steps = steps_of(result, the_task.parse) if show_steps else None
+        print_result(Console(), record, result, show_tree, steps)
 
 
 @app.command()

@@ -50,6 +50,10 @@ def test_shipped_mixed_model_works_on_the_other_tasks(tmp_path):
                        "--json", cwd=tmp_path, check=True)  # fmt: skip
     record = json.loads(done.stdout)
     assert record["correct"] and int(record["answer"]) == 7645 + 501
+    for problem, value in (("What is 4503 minus 8127?", 4503 - 8127), ("73 * 86", 73 * 86), ("(2 - 9) * 3", -21)):
+        done = reason_here("solve", problem, "--task", "arithmetic", "--model", "mixed", "--show-steps", cwd=tmp_path, check=True)
+        lines = done.stdout.splitlines()
+        assert f"Answer: {value}" in lines and "not correct" not in done.stdout, done.stdout  # borrows, products, signs
     done = reason_here("solve", "3 37 94 -> 54", "--task", "countdown", "--model", "mixed", "--strategy", "tot",
                        "--budget", "20s", "--json", cwd=tmp_path, check=True)  # fmt: skip
     record = json.loads(done.stdout)

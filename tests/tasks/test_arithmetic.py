@@ -5,7 +5,7 @@ import pytest
 from reasoning.backends.hf import HFModel
 from reasoning.errors import BadInput
 from strategies import ChainOfThought
-from tasks.arithmetic import CATEGORIES, SIZES, Arithmetic, scratchpad, value
+from tasks.arithmetic import CATEGORIES, SIZES, Arithmetic, _Products, scratchpad, show, value
 from training.model import ModelConfig, build_model
 from training.tokenizer import build_tokenizer
 
@@ -88,10 +88,38 @@ def test_every_reference_scratchpad_checks_out(task):
 def test_scratchpad_lines_carry_borrow_and_multiply():
     assert scratchpad(("+", 98, 45)) == ["8 + 5 + 0 = 13", "9 + 4 + 1 = 14", "Answer: 143"]
     assert scratchpad(("-", 45, 98)) == ["45 - 98 = -(98 - 45)", "8 - 5 - 0 = 3", "9 - 4 - 0 = 5", "Answer: -53"]
-    assert scratchpad(("-", 1000, 1)) == ["10 - 1 - 0 = 9", "10 - 0 - 1 = 9", "10 - 0 - 1 = 9", "1 - 0 - 1 = 0", "Answer: 999"]
-    assert scratchpad(("*", 12, 34)) == ["12 * 4 = 48", "12 * 30 = 360", "8 + 0 + 0 = 8", "4 + 6 + 0 = 10",
-                                         "0 + 3 + 1 = 4", "Answer: 408"]
-    assert scratchpad(("*", 2, ("-", 3, 9))) == ["3 - 9 = -6", "2 * (-6) = -12", "Answer: -12"]
+    assert scratchpad(("-", 1000, 1)) == ["0 - 1 - 0 = -1", "0 - 0 - 1 = -1", "0 - 0 - 1 = -1", "1 - 0 - 1 = 0", "Answer: 999"]
+    assert scratchpad(("*", 12, 34)) == ["2 * 4 + 0 = 8 + 0 = 8", "1 * 4 + 0 = 4 + 0 = 4", "12 * 4 = 48",
+                                         "2 * 3 + 0 = 6 + 0 = 6", "1 * 3 + 0 = 3 + 0 = 3", "12 * 30 = 360",
+                                         "8 + 0 + 0 = 8", "4 + 6 + 0 = 10", "0 + 3 + 1 = 4", "Answer: 408"]  # fmt: skip
+    assert scratchpad(("*", 87, 2)) == ["7 * 2 + 0 = 14 + 0 = 14", "8 * 2 + 1 = 16 + 1 = 17", "87 * 2 = 174", "Answer: 174"]
+    assert scratchpad(("*", 2, ("-", 3, 9))) == ["3 - 9 = -(9 - 3)", "9 - 3 - 0 = 6", "2 * (3 - 9) = 2 * (-6)",
+                                                 "2 * (-6) = -(2 * 6)", "2 * 6 + 0 = 12 + 0 = 12", "2 * 6 = 12", "Answer: -12"]  # fmt: skip
+    assert scratchpad(("*", ("+", 9, 6), 3)) == ["9 + 6 + 0 = 15", "(9 + 6) * 3 = 15 * 3", "5 * 3 + 0 = 15 + 0 = 15",
+                                                 "1 * 3 + 1 = 3 + 1 = 4", "15 * 3 = 45", "Answer: 45"]  # fmt: skip
+
+
+def test_composite_sign_rules_cover_every_shape(task):
+    """Every composite of one-digit numbers (18,000 of them: both shapes, every pair of operations)
+    has a reference scratchpad that the checker accepts and that reaches the exact value."""
+    for op, iop in ((o, i) for o in "+-*" for i in "+-*"):
+        for x in range(10):
+            for y in range(10):
+                for z in range(10):
+                    for expr in ((op, (iop, x, y), z), (op, x, (iop, y, z))):
+                        p = task.parse_problem(show(expr))
+                        text = task.response("cot", p, None)
+                        assert text.endswith(f"Answer: {value(expr)}\n\n") and task.mistakes(p, text) == [], text
+
+
+def test_product_lines_are_read_not_listed():
+    """A product line's 7,380 choices are looked up by reading the line: the same lines, and only
+    plainly written numbers in range, as listing them all would give."""
+    lines = _Products(7, 8, 5)
+    assert {line: lines[line] for line in lines} == {f"7 * 8 + 5 = {q} + 5 = {p}": p for q in range(82) for p in range(90)}
+    for bad in ("7 * 8 + 5 = 056 + 5 = 61", "7 * 8 + 5 = 56 + 5 = 90", "7 * 8 + 4 = 56 + 5 = 61",
+                "7 * 8 + 5 = 82 + 5 = 61", "7 * 8 + 5 = 56 + 5 = -1", "7 * 8 + 5 = 56 + 5 = 61 ", "7 * 8 + 5 = 61"):
+        assert bad not in lines, bad
 
 
 def test_mistakes_names_each_wrong_line_once(task):
@@ -114,9 +142,17 @@ def test_grammar_holds_the_bookkeeping_not_the_sums(task):
     assert g.lines(["anything"]) is None  # written without the grammar: nothing to hold to
     neg = task.grammar("cot", task.parse_problem("45 - 98"))
     assert neg.lines([]) == ["45 - 98 = -(98 - 45)"]
-    assert "18 - 5 - 0 = 3" in neg.lines(["45 - 98 = -(98 - 45)"])  # a borrow the model may choose
+    swapped = ["45 - 98 = -(98 - 45)"]
+    assert neg.lines(swapped) == [f"8 - 5 - 0 = {r}" for r in range(-10, 10)]  # the sign is the model's choice
+    assert neg.lines([*swapped, "8 - 5 - 0 = -7"]) == [f"9 - 4 - 1 = {r}" for r in range(-10, 10)]  # the borrow it says
+    assert neg.lines([*swapped, "8 - 5 - 0 = -7", "9 - 4 - 1 = 4"]) == ["Answer: -43"]
     mul = task.grammar("cot", task.parse_problem("12 * 34"))
-    assert "12 * 30 = 360" in mul.lines(["12 * 4 = 48"]) and "12 * 30 = 361" not in mul.lines(["12 * 4 = 48"])
+    first = mul.lines([])
+    assert "2 * 4 + 0 = 9 + 0 = 9" in first and "3 * 4 + 0 = 8 + 0 = 8" not in first  # products chosen, digits held
+    assert "2 * 4 + 0 = 8 + 0 = 18" in first  # the sum too, not only the product
+    after = mul.lines(["2 * 4 + 0 = 8 + 0 = 18"])
+    assert len(after) == 82 * 90 and all(line.startswith("1 * 4 + 1 = ") for line in after)  # the carry the line says
+    assert mul.lines(["2 * 4 + 0 = 8 + 0 = 18", "1 * 4 + 1 = 4 + 1 = 5"]) == ["12 * 4 = 58"]  # the partial they make
     with pytest.raises(BadInput):
         task.grammar("io", task.parse_problem("12 * 34"))
 
