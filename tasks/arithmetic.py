@@ -167,6 +167,11 @@ def _digits(n: int, width: int) -> list[int]:
     return [int(d) for d in str(n).zfill(width)[::-1]]
 
 
+def _number(carry: int, digits: list[int]) -> int:
+    """The number column lines make: the last carry, then their digits (written right to left)."""
+    return int(f"{carry or ''}{''.join(map(str, reversed(digits)))}")
+
+
 def _add(a: int, b: int) -> Walk:
     width = max(len(str(a)), len(str(b)))
     carry, out = 0, []
@@ -175,7 +180,7 @@ def _add(a: int, b: int) -> Walk:
         s = yield options, f"{x} + {y} + {carry} = {x + y + carry}"
         out.append(s % 10)
         carry = s // 10
-    return int(f"{carry or ''}{''.join(map(str, reversed(out)))}")
+    return _number(carry, out)
 
 
 def _said(line: str) -> Walk:
@@ -233,7 +238,7 @@ def _times_digit(a: int, d: int) -> Walk:
         p = yield _Products(x, d, carry), f"{x} * {d} + {carry} = {x * d} + {carry} = {x * d + carry}"
         out.append(p % 10)
         carry = p // 10
-    return int(f"{carry or ''}{''.join(map(str, reversed(out)))}")
+    return _number(carry, out)
 
 
 def _mul(a: int, b: int) -> Walk:
