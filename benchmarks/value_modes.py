@@ -4,7 +4,10 @@ way), `rollout` (a greedy chain of thought from the state, checked by the task) 
 reward model, `learned` (its score of every state in one batched forward pass, no task check).
 Prints seconds, ranking quality against exact solvability, and agreement with logprob; not a test.
 
-    python benchmarks/value_modes.py [MODEL_DIR] [--puzzles 20] [--votes 3] [--reward-model RM_DIR]
+    python benchmarks/value_modes.py [MODEL_DIR] [--task game24] [--puzzles 20] [--votes 3]
+        [--reward-model RM_DIR] [--modes logprob,rollout,learned]
+
+--task takes any task with the search role whose states can be solved exactly (`task.solvable`).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from reasoning.tree import ROOT, add_child
 from reasoning.types import Budget
 from strategies import TreeOfThoughts
 from strategies.tot.search import Search
-from tasks import Game24
+from tasks import get_task
 
 
 def main() -> None:
@@ -28,8 +31,10 @@ def main() -> None:
     parser.add_argument("--puzzles", type=int, default=20)
     parser.add_argument("--votes", type=int, default=3)
     parser.add_argument("--reward-model", default=None, help="a reward model directory: adds value=learned")
+    parser.add_argument("--task", default="game24")
+    parser.add_argument("--modes", default=None, help="comma-separated subset of the modes (default: all)")
     args = parser.parse_args()
-    task, model = Game24(), HFModel.load(args.model)
+    task, model = get_task(args.task), HFModel.load(args.model)
     if args.reward_model is not None:
         model = Rewarded(model, RewardModel.load(args.reward_model, device="cpu"))
     # the frontier: every state one step from each val puzzle (what BFS values at level 1)
@@ -46,6 +51,8 @@ def main() -> None:
              "rollout": TreeOfThoughts(value="rollout")}
     if args.reward_model is not None:
         modes["learned"] = TreeOfThoughts(value="learned")
+    if args.modes is not None:
+        modes = {m: c for m, c in modes.items() if m.split()[0] in args.modes.split(",")}
     for mode, config in modes.items():
         search = Search(config.settings(), Meter(model, Budget()), task, task.initial_state(task.problems("val")[0]), seed=0)
         nodes = [add_child(search.graph, ROOT, "", s, task.state_text(s), False, None) for s in frontier]
@@ -57,17 +64,18 @@ def main() -> None:
     print(f"frontier: {len(frontier)} distinct states from {args.puzzles} val puzzles ({sum(truth)} solvable)")
     print(f"ranking: P(a solvable state is valued above an unsolvable one), ties count half; "
           f"accuracy and agreement: value >= {threshold} read as 'solvable'")
-    logprob = results["logprob"][0]
+    logprob = results["logprob"][0] if "logprob" in results else None
     for mode, (values, seconds, usage) in results.items():
         sure = [v for v, t in zip(values, truth) if t]
         dead = [v for v, t in zip(values, truth) if not t]
         ranked = sum((a > b) + 0.5 * (a == b) for a in sure for b in dead) / max(1, len(sure) * len(dead))
         accuracy = sum((v >= threshold) == t for v, t in zip(values, truth)) / len(frontier)
-        agree = sum((a >= threshold) == (b >= threshold) for a, b in zip(values, logprob)) / len(frontier)
+        agree = "" if logprob is None else (
+            f"  agreement with logprob {sum((a >= threshold) == (b >= threshold) for a, b in zip(values, logprob)) / len(frontier):.1%}"
+        )
         print(f"{mode:>15}: {seconds:5.2f} s ({1000 * seconds / len(frontier):4.1f} ms/state, {usage.calls} call(s), "
               f"{usage.generated_tokens} generated tokens)  ranking {ranked:.1%}  accuracy {accuracy:.1%}  "
-              f"mean value solvable {sum(sure) / len(sure):.2f} / unsolvable {sum(dead) / len(dead):.2f}  "
-              f"agreement with logprob {agree:.1%}")
+              f"mean value solvable {sum(sure) / len(sure):.2f} / unsolvable {sum(dead) / len(dead):.2f}{agree}")
 
 
 if __name__ == "__main__":

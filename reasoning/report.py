@@ -47,7 +47,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     p = k / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # the interval holds p: rounding once left 100/100 with a high end of 0.9999999999999999
+    return min(p, max(0.0, centre - half)), max(p, min(1.0, centre + half))
 
 
 def _quantile(values: Sequence[float], q: float) -> float:

@@ -23,13 +23,15 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 APIS = ("auto", "completions", "chat")
 
-# The training stages shipped inside the package: name -> directory under reasoning/. The one
-# table of shipped models: the policy (the SFT stage; "default" and "sft" name it), the reward
-# model beside it (`--reward-model rm`), and the mixed model (every task of the mixture; not yet the
-# default: see the README). Add "base" and "rl" here when they ship.
-SHIPPED: MappingProxyType[str, str] = MappingProxyType(
-    {"default": "checkpoints/default", "sft": "checkpoints/default", "mixed": "checkpoints/mixed", "rm": "checkpoints/rm"}
-)
+# The models shipped inside the package: name -> directory under reasoning/. The one table of
+# shipped models. One recipe's stages (`reason train all`, trained on every task of the mixture):
+# "base" (pretraining), "sft" (the policy, also "default" and "mixed") and the reward model beside
+# it ("rm", for --reward-model); and "game24", the earlier policy trained on Game of 24 alone, kept
+# so the figures measured with it can be made again. Add "rl" when that run's RL stage ships.
+SHIPPED: MappingProxyType[str, str] = MappingProxyType({
+    "default": "checkpoints/default", "base": "checkpoints/base", "sft": "checkpoints/default",
+    "mixed": "checkpoints/default", "rm": "checkpoints/rm", "game24": "checkpoints/game24",
+})  # fmt: skip
 DEFAULT = "default"
 
 

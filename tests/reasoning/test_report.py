@@ -13,6 +13,17 @@ def test_wilson_interval():
     assert lo == pytest.approx(0.2366, abs=1e-3) and hi == pytest.approx(0.7634, abs=1e-3)
     assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == 1.0
     assert wilson(0, 0) == (0.0, 1.0)
+    for n in range(1, 400):  # the interval always holds the estimate (100/100 once rounded below 1)
+        for k in (0, n // 3, n):
+            lo, hi = wilson(k, n)
+            assert 0.0 <= lo <= k / n <= hi <= 1.0
+
+
+def test_a_strategy_that_solves_everything_is_plotted(tmp_path):
+    records = [rec("sc", "4s", True, 0.5, problem=str(i)) for i in range(100)] + [rec("cot", "4s", i < 21, 0.2, problem=str(i)) for i in range(100)]
+    write_report(tmp_path, records, {"commands": ["reason bench z"], "model": "m"})
+    assert "| sc | 100.0% |" in (tmp_path / "report.md").read_text()
+    assert (tmp_path / "accuracy_vs_time.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_summarize_orders_budgets_by_size_and_computes_quantiles():
