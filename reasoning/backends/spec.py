@@ -25,12 +25,12 @@ APIS = ("auto", "completions", "chat")
 
 # The models shipped inside the package: name -> directory under reasoning/. The one table of
 # shipped models. One recipe's stages (`reason train all`, trained on every task of the mixture):
-# "base" (pretraining), "sft" (the policy, also "default" and "mixed") and the reward model beside
-# it ("rm", for --reward-model); and "game24", the earlier policy trained on Game of 24 alone, kept
-# so the figures measured with it can be made again. Add "rl" when that run's RL stage ships.
+# "base" (pretraining), "sft" (the policy, also "default" and "mixed"), "rl" (200 of its 400
+# steps) and the reward model beside them ("rm", for --reward-model); and "game24", the earlier
+# policy trained on Game of 24 alone, kept so the figures measured with it can be made again.
 SHIPPED: MappingProxyType[str, str] = MappingProxyType({
     "default": "checkpoints/default", "base": "checkpoints/base", "sft": "checkpoints/default",
-    "mixed": "checkpoints/default", "rm": "checkpoints/rm", "game24": "checkpoints/game24",
+    "mixed": "checkpoints/default", "rl": "checkpoints/rl", "rm": "checkpoints/rm", "game24": "checkpoints/game24",
 })  # fmt: skip
 DEFAULT = "default"
 

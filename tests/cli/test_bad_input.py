@@ -15,7 +15,7 @@ CASES = [
         (["solve", "4 9 10 13", "--task", "chess"], "unknown task 'chess'"),
         (["solve", "4 9 10 13", "--budget", "10parsecs"], "bad budget '10parsecs'"),
         (["solve", "4 9 10 13", "--model", "/no/such/model"], "/no/such/model"),
-        (["solve", "4 9 10 13", "--model", "ppo"], "no model 'ppo': not a directory, nor a shipped model (shipped: default, base, sft, mixed, rm, game24)"),
+        (["solve", "4 9 10 13", "--model", "ppo"], "no model 'ppo': not a directory, nor a shipped model (shipped: default, base, sft, mixed, rl, rm, game24)"),
         (["solve", "4 9 10 13", "--backend", "vllm"], "unknown backend 'vllm'; choose from hf, openai"),
         (["solve", "4 9 10 13", "--backend", "openai"], "--backend openai needs --base-url"),
         (["solve", "4 9 10 13", "--backend", "openai", "--base-url", "BADURL"], "cannot reach the server at http://127.0.0.1:"),

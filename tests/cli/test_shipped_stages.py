@@ -1,5 +1,5 @@
 """The models that ship in the package: the stages of one `reason train all` run (`base`, the
-policy `sft` also named `default` and `mixed`, and the reward model `rm`) and the earlier
+policy `sft` also named `default` and `mixed`, `rl`, and the reward model `rm`) and the earlier
 Game-of-24 model (`game24`), found by name from any working directory and used as a user would."""
 
 import json
@@ -67,12 +67,13 @@ def test_shipped_mixed_model_works_on_the_other_tasks(tmp_path):
 
 
 def test_the_shipped_stages_are_one_run_and_each_one_answers(tmp_path):
-    """base -> sft -> rm: each stage's log names the one before it as its start."""
-    logs = {name: json.loads((shipped_dir(name) / "train_log.json").read_text()) for name in ("base", "sft", "rm")}
-    assert {name: log["stage"] for name, log in logs.items()} == {"base": "pretrain", "sft": "sft", "rm": "rm"}
+    """base -> sft -> (rm, rl): each stage's log names the one before it as its start."""
+    logs = {name: json.loads((shipped_dir(name) / "train_log.json").read_text()) for name in ("base", "sft", "rm", "rl")}
+    assert {name: log["stage"] for name, log in logs.items()} == {"base": "pretrain", "sft": "sft", "rm": "rm", "rl": "rl"}
     assert logs["base"]["init"] is None  # pretrained from scratch
-    assert logs["sft"]["init"].endswith("/pretrain") and logs["rm"]["init"].endswith("/sft")
+    assert logs["sft"]["init"].endswith("/pretrain") and logs["rm"]["init"].endswith("/sft") and logs["rl"]["init"].endswith("/sft")
     assert logs["sft"]["init_log"]["wall_seconds"] == logs["base"]["wall_seconds"]  # the base that ships is the one sft started from
-    done = reason_here("solve", "4 9 10 13", "--strategy", "cot", "--model", "base", "--json", cwd=tmp_path, check=True)
-    record = json.loads(done.stdout)
-    assert record["model"]["model"] == str(shipped_dir("base").resolve()) and record["answer"], record
+    for name in ("base", "rl"):
+        done = reason_here("solve", "4 9 10 13", "--strategy", "cot", "--model", name, "--json", cwd=tmp_path, check=True)
+        record = json.loads(done.stdout)
+        assert record["model"]["model"] == str(shipped_dir(name).resolve()) and record["answer"], record

@@ -13,7 +13,7 @@ def test_the_default_is_the_shipped_model_from_any_directory(tmp_path, monkeypat
     directory = ModelSpec().model_dir()
     assert directory == shipped_dir("default") and (directory / "config.json").is_file()
     assert ModelSpec(model="default").model_dir() == directory
-    assert set(SHIPPED) == {"default", "base", "sft", "mixed", "rm", "game24"}
+    assert set(SHIPPED) == {"default", "base", "sft", "mixed", "rl", "rm", "game24"}
     assert shipped_dir("sft") == shipped_dir("mixed") == directory
     for name in SHIPPED:  # every name ships a transformers checkpoint
         assert (shipped_dir(name) / "config.json").is_file() and (shipped_dir(name) / "model.safetensors").is_file(), name
@@ -21,7 +21,7 @@ def test_the_default_is_the_shipped_model_from_any_directory(tmp_path, monkeypat
 
 def test_a_directory_or_an_unknown_name(tmp_path):
     assert ModelSpec(model=str(tmp_path)).model_dir() == tmp_path
-    with pytest.raises(ModelNotFound, match="no model 'ppo': not a directory, nor a shipped model \\(shipped: default, base, sft, mixed, rm, game24\\)"):
+    with pytest.raises(ModelNotFound, match="no model 'ppo': not a directory, nor a shipped model \\(shipped: default, base, sft, mixed, rl, rm, game24\\)"):
         ModelSpec(model="ppo").model_dir()
     with pytest.raises(ModelNotFound, match="/no/such/model does not exist"):
         ModelSpec(model="/no/such/model").model_dir()
