@@ -35,7 +35,7 @@ Settings = Annotated[
     typer.Option("--set", help="Strategy setting KEY=VALUE (repeatable), e.g. --set breadth=5."),
 ]
 Search = Annotated[
-    Optional[str], typer.Option("--search", help="Tree-of-thoughts search: bfs, dfs or mcts (same as --set search=...).")
+    Optional[str], typer.Option("--search", help="Tree-of-thoughts search: bfs, dfs, mcts or best (best-first; same as --set search=...).")
 ]
 Quick = Annotated[bool, typer.Option("--quick", help="A seconds-long smoke run with a tiny model.")]
 Out = Annotated[Path, typer.Option("--out", "-o", help="Output directory.")]

@@ -1,4 +1,4 @@
-"""Tree of thoughts: BFS, DFS and MCTS over a task's states with propose and value prompts."""
+"""Tree of thoughts: BFS, DFS, MCTS and best-first over a task's states with propose and value prompts."""
 
 from strategies.tot.tree_of_thoughts import TreeOfThoughts
 

@@ -1,4 +1,4 @@
-"""Monte Carlo tree search over thoughts: UCT or PUCT selection, expansion by the propose prompt,
+"""Monte Carlo tree search over thoughts: UCT or PUCT selection, expansion by proposed or sampled thoughts,
 evaluation of the new children by the value (batched), and backup along the path.
 
 The statistics MCTS keeps per node are typed (NodeStats, held by the run); the tree's own

@@ -100,9 +100,12 @@ class Search:
                 for n, out in zip(nodes, outs)
             ]
         # sample: the first line of each of `samples` chains of thought started from the state
-        prompts = [task.step_prompt(self.node(n)["state"], cfg.k) for n in nodes]
+        # (constrained: decoded inside the task's step grammar, so every sampled step is valid)
+        states = [self.node(n)["state"] for n in nodes]
+        prompts = [task.step_prompt(s, cfg.k) for s in states]
         params = SamplingParams(temperature=max(cfg.temperature, 0.7), max_new_tokens=cfg.max_propose_tokens, stop=("\n",))
-        outs = self.meter.generate(prompts, params, n=cfg.samples, seed=self.next_seed())
+        grammars = grammars_for(task, "step", states) if cfg.constrained else None
+        outs = self.meter.generate(prompts, params, n=cfg.samples, seed=self.next_seed(), constraint=grammars)
         return [[line for c in out for line in task.parse_thoughts(self.node(n)["state"], c.text)[:1]] for n, out in zip(nodes, outs)]
 
     def expand(self, nodes: Sequence[int], seen: set[str] | None = None) -> list[int]:
@@ -158,6 +161,8 @@ class Search:
                 values = self._rollout_values([firsts[t] for t in unique])
             elif self.settings.value == "learned":
                 values = self._learned_values([states[t] for t in unique])
+            elif self.settings.value == "uniform":
+                values = [1.0] * len(unique)  # no model call: the searches keep the order thoughts came in
             else:
                 values = self._logprob_values(prompts) if self.settings.value == "logprob" else self._vote_values(prompts)
             self._value_cache.update(zip(unique, values))

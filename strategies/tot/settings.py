@@ -10,13 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Literal
 
-ValueMode = Literal["logprob", "vote", "rollout", "learned"]
+ValueMode = Literal["logprob", "vote", "rollout", "learned", "uniform"]
 
 
 @dataclass(frozen=True)
 class SearchSettings:
     generate: Literal["propose", "sample"] = "propose"  # one prompt lists steps | independent samples
-    # label probabilities | sampled labels | lookahead | the reward model (one batched call, no task check)
+    # label probabilities | sampled labels | lookahead | the reward model (one batched call, no task
+    # check) | no judgment at all (every state alike: a control that shows what a value adds)
     value: ValueMode = "rollout"
     rollout_estimate: Literal["logprob", "vote"] = "logprob"  # value of a state whose rollout missed (value=rollout)
     rules: bool = True  # the task checks each step (with rules) | the model's stated steps are trusted (model only)
@@ -28,7 +29,8 @@ class SearchSettings:
     rollouts: int = 1  # chains of thought per state when value=rollout (1: greedy)
     rollout_temperature: float = 0.8  # of the rollouts when rollouts > 1
     max_rollout_tokens: int = 160
-    constrained: bool = False  # rollouts decode inside the task's step grammar where it has one (valid steps only)
+    # rollouts and sampled thoughts decode inside the task's step grammar where it has one (valid steps only)
+    constrained: bool = False
     label_prefix: bool = True  # logprob values read label prefixes (s/l/i; one token per character only): 6x faster
     threshold: float = 1.0  # dfs prunes states valued below this (label-weight scale, 0.001-20)
     c_uct: float = 1.0  # mcts exploration constant
@@ -38,7 +40,7 @@ class SearchSettings:
     iterations: int = 200  # mcts iterations when the budget does not stop it first
     max_depth: int = 10
     k: int = 0  # worked examples in propose and value prompts
-    temperature: float = 0.0  # of the propose prompt
+    temperature: float = 0.0  # of the propose prompt; of sampled thoughts too (generate=sample: at least 0.7)
     max_propose_tokens: int = 1024
 
     def __post_init__(self) -> None:
@@ -47,7 +49,7 @@ class SearchSettings:
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
         if self.constrained and not self.rules:
-            raise ValueError("constrained=true holds rollouts to the task's rules: it cannot run with rules=false")
+            raise ValueError("constrained=true holds rollouts and sampled steps to the task's rules: it cannot run with rules=false")
 
     @property
     def regime(self) -> str:

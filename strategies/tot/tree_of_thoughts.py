@@ -9,13 +9,14 @@ from reasoning.errors import BadInput
 from reasoning.meter import Meter
 from reasoning.protocols import Capabilities, LanguageModel, Problem, Task, capabilities, require
 from reasoning.types import Budget, Result
+from strategies.tot.best_first import best_first
 from strategies.tot.bfs import bfs
 from strategies.tot.dfs import dfs
 from strategies.tot.mcts import mcts
 from strategies.tot.search import Search
 from strategies.tot.settings import SearchSettings
 
-SEARCHES = {"bfs": bfs, "dfs": dfs, "mcts": mcts}
+SEARCHES = {"bfs": bfs, "dfs": dfs, "mcts": mcts, "best": best_first}
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class TreeOfThoughts(SearchSettings):
     with --set KEY=VALUE."""
 
     name: ClassVar[str] = "tot"
-    search: Literal["bfs", "dfs", "mcts"] = "bfs"
+    search: Literal["bfs", "dfs", "mcts", "best"] = "bfs"
 
     @property
     def roles(self) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from fractions import Fraction
 from reasoning.backends.reward import RewardModel
 from reasoning.backends.spec import ModelSpec, shipped_dir
 from reasoning.judgment import state_input
-from tasks import Game24
+from tasks import Countdown, Game24
 from tasks.number_game import Position
 from tests.conftest import reason_here
 
@@ -58,12 +58,30 @@ def test_shipped_mixed_model_works_on_the_other_tasks(tmp_path):
     done = reason_here("solve", "3 37 94 -> 54", "--task", "countdown", "--model", "mixed", "--strategy", "tot",
                        "--budget", "20s", "--json", cwd=tmp_path, check=True)  # fmt: skip
     record = json.loads(done.stdout)
-    expression, _, result = record["answer"].partition("=")
-    assert record["correct"] and int(result) == 54
-    assert sorted(int(n) for n in re.findall(r"\d+", expression)) == [3, 37, 94]
+    assert record["correct"] and reaches(record["answer"], [3, 37, 94], 54)
+
+
+def reaches(answer: str, numbers: list[int], target: int) -> bool:
+    """An independent check of a number-game answer `expr = target`: each number used exactly once,
+    only + - * / and brackets, exact fractions."""
+    expression, _, result = answer.partition("=")
+    assert int(result) == target and sorted(int(n) for n in re.findall(r"\d+", expression)) == sorted(numbers)
     exact = re.sub(r"\d+", lambda m: f"Fraction({m.group()})", expression)  # digits, + - * / and brackets only
     assert set(re.sub(r"Fraction|\d+", "", exact)) <= set("()+-*/ ")
-    assert eval(exact, {"Fraction": Fraction, "__builtins__": {}}) == 54  # noqa: S307
+    return eval(exact, {"Fraction": Fraction, "__builtins__": {}}) == target
+
+
+def test_best_first_over_sampled_steps_valued_by_the_reward_model_solves_countdown(tmp_path):
+    """The README's best Countdown strategy, on a problem of no split: steps sampled inside the
+    task's grammar, valued by the shipped reward model, best-first (a call budget: load-proof)."""
+    problem = "91 14 36 5 -> 87"
+    assert all(problem not in (p.text for p in Countdown().problems(split)) for split in ("train", "val", "test"))
+    done = reason_here("solve", problem, "--task", "countdown", "--strategy", "tot", "--search", "best",
+                       "--set", "generate=sample", "--set", "constrained=true", "--set", "samples=64",
+                       "--set", "temperature=1.5", "--set", "value=learned", "--reward-model", "rm",
+                       "--budget", "60calls", "--json", cwd=tmp_path, check=True)  # fmt: skip
+    record = json.loads(done.stdout)
+    assert record["correct"] and record["regime"] == "with rules" and reaches(record["answer"], [91, 14, 36, 5], 87)
 
 
 def test_the_shipped_stages_are_one_run_and_each_one_answers(tmp_path):

@@ -22,7 +22,7 @@ def judged(**kw) -> ScriptedModel:
     return ScriptedModel(reply=reply, rewards=lambda text: SCORES[state_of(text)], **kw)
 
 
-@pytest.mark.parametrize("search", ["bfs", "dfs", "mcts"])
+@pytest.mark.parametrize("search", ["bfs", "dfs", "mcts", "best"])
 def test_learned_values_are_one_reward_call_per_frontier_in_every_search(search):
     model = judged()
     result = TreeOfThoughts(search=search, value="learned", breadth=1).solve(PROBLEM, model, TASK, Budget())
@@ -147,3 +147,12 @@ def test_search_settings_are_declared_once_and_handed_to_the_searches():
     assert type(settings) is SearchSettings and settings.breadth == 3 and settings.value == "learned"
     assert not hasattr(settings, "search") and settings.regime == "model only"
     assert math.isclose(probability(0.0), 0.5) and probability(-800.0) == 0.0 and probability(800.0) == 1.0
+
+
+def test_uniform_values_ask_nothing_and_keep_the_order_thoughts_came_in():
+    """value=uniform is the control: no judgment, so bfs keeps the first proposals."""
+    model = ScriptedModel(reply=reply)
+    result = TreeOfThoughts(search="bfs", value="uniform", breadth=1, max_depth=2).solve(PROBLEM, model, TASK, Budget())
+    assert {kind for kind, _ in model.calls} == {"generate"}
+    assert [state_of(p) for _, args in model.calls for p in args[0]] == ["4 9 10 13", "10 13 13"]
+    assert result.answer is None and {d["value"] for n, d in result.tree.nodes(data=True) if n} == {1.0}

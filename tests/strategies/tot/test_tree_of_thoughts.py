@@ -132,6 +132,57 @@ def test_dfs_prunes_below_threshold_and_backtracks():
     assert expanded_states(model) == ["4 9 10 13", "6 9 13", "4 4 10", "4 6"]
 
 
+def test_best_first_expands_the_best_state_at_any_depth():
+    model = fake()
+    result = tot(search="best").solve(PROBLEM, model, TASK, Budget())
+    # "6 9 13" (19.05) first; its children are worth little (0.5, 0.4), so the search goes back up
+    # to "4 4 10" (14.3) before them, and from there to "4 6" (20): nothing below is pruned, only later
+    assert expanded_states(model) == ["4 9 10 13", "6 9 13", "4 4 10", "4 6"]
+    assert result.answer == "4 * (10 - (13 - 9)) = 24" and result.stop_reason == "done"
+
+
+WIDENING = {  # one sampled step per call: the root's first draw leads to a dead end, its second to 24
+    "4 9 10 13": ["4 + 9 = 13 (left: 10 13 13)", "13 - 9 = 4 (left: 4 4 10)"],
+    "10 13 13": ["10 + 13 = 23 (left: 13 23)"],
+    "13 23": ["13 + 23 = 36 (left: 36)"],
+    "4 4 10": ["10 - 4 = 6 (left: 4 6)"],
+    "4 6": ["4 * 6 = 24 (left: 24)"],
+}
+
+
+def test_best_first_widens_expanded_states_when_the_queue_runs_dry():
+    def sampled(prompt: str, i: int) -> str:
+        lines = WIDENING[state_of(prompt)]
+        return lines[min(i, len(lines) - 1)] + "\n"
+
+    model = ScriptedModel(reply=sampled, labels=lambda p: VALUES[state_of(p)])
+    result = tot(search="best", generate="sample", samples=1).solve(PROBLEM, model, TASK, Budget())
+    # round one: the root's only child and its line to 36; round two draws again from every expanded
+    # state, best first ("10 13 13" and "13 23" give nothing new), then the root's new step leads to 24
+    assert expanded_states(model) == ["4 9 10 13", "10 13 13", "13 23", "10 13 13", "13 23", "4 9 10 13", "4 4 10", "4 6"]
+    assert result.answer == "4 * (10 - (13 - 9)) = 24"
+
+
+def test_best_first_ends_when_a_round_adds_nothing():
+    model = ScriptedModel(reply=lambda p, i: WIDENING[state_of(p)][0] + "\n", labels=lambda p: VALUES[state_of(p)])
+    result = tot(search="best", generate="sample", samples=1).solve(PROBLEM, model, TASK, Budget())
+    assert expanded_states(model) == ["4 9 10 13", "10 13 13", "13 23", "10 13 13", "13 23", "4 9 10 13"]
+    assert result.answer is None and result.stop_reason == "done"
+
+
+def test_constrained_samples_are_valid_steps():
+    wrong = "13 - 9 = 5 (left: 4 5 10)\n"  # wrong arithmetic: the task rejects it
+    free = tot(search="bfs", generate="sample", samples=3, max_depth=1)
+    result = free.solve(PROBLEM, ScriptedModel(reply=lambda p, i: wrong, labels=lambda p: {"likely": 1.0}), TASK, Budget())
+    assert result.extra["invalid_thoughts"] == 3 and result.tree.number_of_nodes() == 1
+    held = tot(search="bfs", generate="sample", samples=3, max_depth=1, constrained=True)
+    result = held.solve(PROBLEM, ScriptedModel(reply=lambda p, i: wrong, labels=lambda p: {"likely": 1.0}), TASK, Budget())
+    # held to the step grammar the same sample becomes a step the task accepts
+    assert result.extra["invalid_thoughts"] == 0 and result.tree.number_of_nodes() == 2
+    (child,) = result.tree.successors(0)
+    assert TASK.expand(TASK.initial_state(PROBLEM), result.tree.edges[0, child]["thought"]) is not None
+
+
 def test_dfs_threshold_can_prune_everything():
     model = fake()
     result = tot(search="dfs", threshold=25.0).solve(PROBLEM, model, TASK, Budget())
@@ -190,7 +241,7 @@ def test_mcts_stops_when_the_tree_is_exhausted():
     assert result.answer is None and result.stop_reason == "done" and len(model.calls) < 20
 
 
-@pytest.mark.parametrize("search", ["bfs", "dfs", "mcts"])
+@pytest.mark.parametrize("search", ["bfs", "dfs", "mcts", "best"])
 def test_every_search_stops_on_the_budget(search):
     model = fake()
     result = tot(search=search).solve(PROBLEM, model, TASK, Budget(calls=2))
@@ -256,7 +307,7 @@ def rollout_reply(prompt: str, i: int) -> str:
     return ROLLOUTS[state_of(prompt)] if prompt.endswith("Steps:\n") else reply(prompt, i)
 
 
-@pytest.mark.parametrize("search", ["bfs", "dfs", "mcts"])
+@pytest.mark.parametrize("search", ["bfs", "dfs", "mcts", "best"])
 def test_rollout_values_look_ahead_and_keep_the_path_that_reaches_24(search):
     model = ScriptedModel(reply=rollout_reply)
     result = TreeOfThoughts(search=search, value="rollout").solve(PROBLEM, model, TASK, Budget())
