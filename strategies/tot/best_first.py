@@ -24,20 +24,17 @@ def entry(search: Search, node: int) -> Entry:
 def best_first(search: Search) -> None:
     seen = {search.node(ROOT)["text"]}
     queue: list[Entry] = [entry(search, ROOT)]
-    expanded: list[int] = []
     grew = False  # a round added a state
     while not search.meter.exhausted():
         if not queue:  # the round is over: widen every expanded state, unless nothing new came
             if not grew:
                 return
-            queue, grew = [entry(search, n) for n in expanded], False
+            queue, grew = [entry(search, n) for n, data in search.graph.nodes(data=True) if data["visits"]], False
             heapq.heapify(queue)
         node = heapq.heappop(queue)[2]
         if search.node(node)["depth"] >= search.settings.max_depth:
             continue
         children = search.expand([node], seen)
-        if search.node(node)["visits"] == 0:
-            expanded.append(node)
         search.node(node)["visits"] += 1
         if search.answer() is not None:
             return

@@ -89,24 +89,21 @@ class Search:
     def thoughts(self, nodes: Sequence[int]) -> list[list[str]]:
         """The thought lines the model generates for each node, in one batched call (unchecked)."""
         cfg, task = self.settings, self.task
+        states = [self.node(n)["state"] for n in nodes]
         if cfg.generate == "propose":  # each completion lists steps; several are merged in order
-            prompts = [task.propose_prompt(self.node(n)["state"], cfg.k) for n in nodes]
+            prompts = [task.propose_prompt(s, cfg.k) for s in states]
             params = SamplingParams(
                 temperature=cfg.temperature, max_new_tokens=cfg.max_propose_tokens, stop=task.stop("propose")
             )
             outs = self.meter.generate(prompts, params, n=cfg.propose_samples, seed=self.next_seed())
-            return [
-                [t for c in out for t in task.parse_thoughts(self.node(n)["state"], c.text)]
-                for n, out in zip(nodes, outs)
-            ]
+            return [[t for c in out for t in task.parse_thoughts(s, c.text)] for s, out in zip(states, outs)]
         # sample: the first line of each of `samples` chains of thought started from the state
         # (constrained: decoded inside the task's step grammar, so every sampled step is valid)
-        states = [self.node(n)["state"] for n in nodes]
         prompts = [task.step_prompt(s, cfg.k) for s in states]
         params = SamplingParams(temperature=max(cfg.temperature, 0.7), max_new_tokens=cfg.max_propose_tokens, stop=("\n",))
         grammars = grammars_for(task, "step", states) if cfg.constrained else None
         outs = self.meter.generate(prompts, params, n=cfg.samples, seed=self.next_seed(), constraint=grammars)
-        return [[line for c in out for line in task.parse_thoughts(self.node(n)["state"], c.text)[:1]] for n, out in zip(nodes, outs)]
+        return [[line for c in out for line in task.parse_thoughts(s, c.text)[:1]] for s, out in zip(states, outs)]
 
     def expand(self, nodes: Sequence[int], seen: set[str] | None = None) -> list[int]:
         """Generate thoughts for every node in one batched call and add the valid, distinct
